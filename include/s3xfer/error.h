@@ -50,6 +50,7 @@
     X(HTTP_PROTOCOL, 307, "HTTP protocol error")                                                   \
     X(HTTP_BAD_URL, 308, "malformed endpoint or URL")                                              \
     X(HTTP_ENGINE_SHUTDOWN, 309, "the transfer engine is shutting down")                           \
+    X(HTTP_TIMEOUT, 310, "the request did not complete within its time limit")                     \
     X(CREDENTIALS_NOT_FOUND, 320, "no AWS credentials were found")                                 \
     X(CONFIG_PARSE, 321, "the AWS config or credentials file is malformed")                       \
     X(PROFILE_NOT_FOUND, 322, "the requested AWS profile does not exist")                         \

@@ -4,6 +4,7 @@
 #define S3XFER_S3XFER_H
 
 #include <s3xfer/allocator.h>
+#include <s3xfer/checksum.h>
 #include <s3xfer/error.h>
 #include <s3xfer/exports.h>
 #include <s3xfer/future.h>

@@ -5,6 +5,7 @@
 
 #include <s3xfer/allocator.h>
 #include <s3xfer/checksum.h>
+#include <s3xfer/credentials.h>
 #include <s3xfer/error.h>
 #include <s3xfer/exports.h>
 #include <s3xfer/future.h>

@@ -8,10 +8,20 @@
  *   finds its future alive, and a pending future with a callback is never freed before it fires.
  * The callback is always invoked with no lock held. With an executor it runs through `task`, which
  * is embedded here, so posting a callback never allocates.
+ *
+ * Internal additions (future_internal.h), for producers such as the buffer pools:
+ *   - the producer's hook: a second, producer-side notification that runs exactly once when the
+ *     future completes, whoever completes it, on the completing thread, with no lock held, before
+ *     the callback is fired. A pool uses it to learn at once that a waiter cancelled its
+ *     reservation (the callback slot belongs to the consumer).
+ *   - static error futures: completed, immutable, never freed (`is_static`); acquire and release
+ *     are no-ops. They let "reserve never returns NULL" hold when not even a future can be
+ *     allocated. Invariant: is_static => done && error != 0 && !callback_set && hook == NULL.
  */
 #include <s3xfer/future.h>
 
 #include "../common/common.h"
+#include "future_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -34,9 +44,24 @@ struct s3x_future {
     s3x_future_callback_fn *callback;
     void *callback_user;
     struct s3x_executor *executor;
+    s3x__future_hook_fn *hook; /* producer's hook, cleared when taken to be run */
+    void *hook_user;
 
     struct s3x_task task; /* used only to post the callback */
+    bool is_static;       /* immutable: a never-freed error future */
 };
+
+#define S_STATIC_ERROR_FUTURE(code)                                                                \
+    {                                                                                              \
+        .ref = {1}, .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .done = true, \
+        .error = (code), .is_static = true,                                                        \
+    }
+static struct s3x_future s_static_oom = S_STATIC_ERROR_FUTURE(S3X_ERR_OOM);
+static struct s3x_future s_static_invalid_argument = S_STATIC_ERROR_FUTURE(S3X_ERR_INVALID_ARGUMENT);
+
+struct s3x_future *s3x__future_static_error(int error) {
+    return error == S3X_ERR_INVALID_ARGUMENT ? &s_static_invalid_argument : &s_static_oom;
+}
 
 int s3x_future_new(struct s3x_allocator *allocator, struct s3x_future **out) {
     if (out == NULL) {
@@ -63,14 +88,14 @@ int s3x_future_new(struct s3x_allocator *allocator, struct s3x_future **out) {
 }
 
 struct s3x_future *s3x_future_acquire(struct s3x_future *future) {
-    if (future != NULL) {
+    if (future != NULL && !future->is_static) {
         s3x__ref_acquire(&future->ref);
     }
     return future;
 }
 
 struct s3x_future *s3x_future_release(struct s3x_future *future) {
-    if (future == NULL || !s3x__ref_release(&future->ref)) {
+    if (future == NULL || future->is_static || !s3x__ref_release(&future->ref)) {
         return NULL;
     }
     /* Last reference: no other thread can touch the future any more. */
@@ -103,13 +128,25 @@ static void s_fire(struct s3x_future *future) {
     }
 }
 
+/* A producer hook taken out under the lock, to run after unlocking. */
+struct s_hook_call {
+    s3x__future_hook_fn *fn;
+    void *user;
+};
+
 /* Publishes the result. Returns whether this call won; *fire says whether the callback must be
- * fired by the caller (after unlocking). */
-static bool s_complete_synced(struct s3x_future *future, int error, void *value, s3x_future_value_dtor_fn *dtor, bool *fire) {
+ * fired by the caller (after unlocking); *hook is the producer's hook to run (after unlocking). */
+
+static bool s_complete_synced(struct s3x_future *future, int error, void *value, s3x_future_value_dtor_fn *dtor,
+    bool *fire, struct s_hook_call *hook) {
     *fire = false;
+    hook->fn = NULL;
     if (future->done) {
         return false;
     }
+    hook->fn = future->hook;
+    hook->user = future->hook_user;
+    future->hook = NULL;
     future->done = true;
     future->error = error;
     future->value = value;
@@ -130,14 +167,18 @@ bool s3x_future_complete(struct s3x_future *future, void *value, s3x_future_valu
         return false;
     }
     bool fire;
+    struct s_hook_call hook;
     pthread_mutex_lock(&future->lock);
-    bool won = s_complete_synced(future, 0, value, dtor, &fire);
+    bool won = s_complete_synced(future, 0, value, dtor, &fire, &hook);
     pthread_mutex_unlock(&future->lock);
     if (!won) {
         if (dtor != NULL) {
             dtor(value);
         }
         return false;
+    }
+    if (hook.fn != NULL) {
+        hook.fn(future, hook.user);
     }
     if (fire) {
         s_fire(future);
@@ -153,19 +194,92 @@ bool s3x_future_complete_error(struct s3x_future *future, int error) {
         error = S3X_ERR_UNKNOWN;
     }
     bool fire;
+    struct s_hook_call hook;
     pthread_mutex_lock(&future->lock);
-    bool won = s_complete_synced(future, error, NULL, NULL, &fire);
+    bool won = s_complete_synced(future, error, NULL, NULL, &fire, &hook);
     pthread_mutex_unlock(&future->lock);
+    if (hook.fn != NULL) {
+        hook.fn(future, hook.user);
+    }
     if (fire) {
         s_fire(future);
     }
     return won;
 }
 
+/* A static future is shared by every caller, so it stores no callback: each registration fires at
+ * once (without an executor) or through a task allocated for it (with one). If even that small
+ * allocation fails, the callback runs inline: it still fires exactly once. */
+struct s_static_task {
+    struct s3x_task task;
+    struct s3x_future *future;
+    s3x_future_callback_fn *callback;
+    void *user_data;
+};
+
+static void s_static_task_run(struct s3x_task *task, int status) {
+    S3X_UNUSED(status);
+    struct s_static_task *st = task->arg;
+    st->callback(st->future, st->user_data);
+    s3x_mem_release(s3x_allocator_system(), st);
+}
+
+static int s_static_on_done(struct s3x_future *future, struct s3x_executor *executor, s3x_future_callback_fn *callback,
+    void *user_data) {
+    struct s_static_task *st = NULL;
+    if (executor != NULL) {
+        st = s3x_mem_acquire(s3x_allocator_system(), sizeof(*st));
+    }
+    if (st == NULL) {
+        callback(future, user_data);
+        return 0;
+    }
+    st->future = future;
+    st->callback = callback;
+    st->user_data = user_data;
+    s3x_task_init(&st->task, s_static_task_run, st);
+    s3x_executor_post(executor, &st->task);
+    return 0;
+}
+
+bool s3x__future_complete_unshared(struct s3x_future *future, void *value, s3x_future_value_dtor_fn *dtor) {
+    /* No other thread has the pointer: no waiter, no callback, no hook can exist, and whoever gets
+     * the future later gets it through a synchronizing hand-over. */
+    if (future == NULL || future->is_static || future->done || future->callback_set || future->hook != NULL) {
+        return s3x_future_complete(future, value, dtor); /* the general path handles every case */
+    }
+    future->done = true;
+    future->value = value;
+    future->dtor = dtor;
+    return true;
+}
+
+int s3x__future_set_hook(struct s3x_future *future, s3x__future_hook_fn *hook, void *user_data) {
+    if (future == NULL || hook == NULL) {
+        return S3X_ERR_INVALID_ARGUMENT;
+    }
+    if (future->is_static) {
+        return S3X_ERR_INVALID_STATE;
+    }
+    int result = 0;
+    pthread_mutex_lock(&future->lock);
+    if (future->done || future->hook != NULL) {
+        result = S3X_ERR_INVALID_STATE;
+    } else {
+        future->hook = hook;
+        future->hook_user = user_data;
+    }
+    pthread_mutex_unlock(&future->lock);
+    return result;
+}
+
 int s3x_future_on_done(struct s3x_future *future, struct s3x_executor *executor, s3x_future_callback_fn *callback,
     void *user_data) {
     if (future == NULL || callback == NULL) {
         return S3X_ERR_INVALID_ARGUMENT;
+    }
+    if (future->is_static) {
+        return s_static_on_done(future, executor, callback, user_data);
     }
     pthread_mutex_lock(&future->lock);
     if (future->callback_set) {

@@ -74,6 +74,15 @@
     X(S3_MALFORMED_XML, 417, "S3: the request XML is malformed")                                   \
     X(S3_INVALID_REQUEST, 418, "S3: invalid request")                                              \
     X(S3_NOT_IMPLEMENTED, 419, "S3: the server does not implement this")                          \
+    X(S3_EXPIRED_TOKEN, 420, "S3: the session token has expired")                                 \
+    X(S3_INVALID_TOKEN, 421, "S3: the session token is malformed or not valid")                    \
+    X(S3_CLOCK_SKEW, 422, "S3: the request time is too far from the server's clock")              \
+    X(S3_INVALID_ARGUMENT, 423, "S3: invalid argument")                                            \
+    X(S3_INVALID_BUCKET_NAME, 424, "S3: the bucket name is not valid")                             \
+    X(S3_KEY_TOO_LONG, 425, "S3: the key is too long")                                              \
+    X(S3_BUCKET_OWNED_BY_YOU, 426, "S3: the bucket already exists and is yours")                  \
+    X(S3_SERVICE_UNAVAILABLE, 427, "S3: service unavailable")                                      \
+    X(S3_WRONG_REGION, 428, "S3: the bucket must be addressed in another region or at another endpoint") \
     X(S3_UNKNOWN, 499, "S3: the server returned an error")                                        \
     X(TRANSFER_TOO_MANY_PARTS, 500, "the transfer would need more than 10,000 parts")             \
     X(TRANSFER_CHECKSUM_MISMATCH, 501, "the data does not match its checksum")                     \

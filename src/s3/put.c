@@ -1,0 +1,813 @@
+/* Upload (single PutObject or multipart) through the pool.
+ *
+ * Sources: a regular file (size known: parts are read in parallel by offset with pread) or a
+ * stream (the read callback, or a file that is not regular such as a pipe: parts are filled in
+ * order, one read at a time). Each part: reserve -> (granted) claim -> read + checksum on an I/O
+ * thread -> UploadPart with the buffer as body -> ETag kept, ticket released.
+ *
+ * Known size below the multipart threshold: one PutObject. A stream whose first part ends before
+ * the buffer is full: one PutObject too. Otherwise CreateMultipartUpload first (while the first
+ * parts are already being reserved and read: a part that is ready before the upload id is known
+ * waits), parts in parallel within `window`, then CompleteMultipartUpload. Once an upload id
+ * exists, any failure or cancel ends with AbortMultipartUpload when nothing is in flight, so no
+ * orphaned parts remain.
+ *
+ * Part size: the client's, raised for a known size so that at most 10,000 parts are needed
+ * (rounded up to 1 MiB). Example: 100 GiB with 8 MiB parts would need 12,800 parts, so parts of
+ * ceil(100 GiB / 10,000) = 10.24 MiB -> 11 MiB are used (9,310 parts). A stream keeps the client's
+ * part size and fails with S3X_ERR_TRANSFER_TOO_MANY_PARTS when data remains after part 10,000.
+ *
+ * Part states: RESERVING -> READING -> READY -> UPLOADING -> DONE. `active` counts parts in
+ * RESERVING, READING and UPLOADING plus a control request (create/complete/abort) in flight.
+ */
+#include "transfer_impl.h"
+
+#include "s3/complete_body.h"
+#include "s3/responses.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_MIB ((uint64_t)1024 * 1024)
+
+enum s_state { U_IDLE, U_RESERVING, U_READING, U_READY, U_UPLOADING, U_DONE };
+enum s_stage { S_PARTS, S_COMPLETING, S_ABORTING, S_FINISHED };
+
+struct s_put;
+
+struct s_upart {
+    struct s_put *u;
+    uint32_t index; /* 0-based; part number index + 1 */
+    enum s_state state;
+    uint64_t offset;
+    size_t len;      /* bytes in the part (stream: known after the read) */
+    struct s3x_future *reservation;
+    uint64_t reserve_ns;
+    struct s3x_ticket *ticket;
+    uint8_t *buf;
+    size_t capacity;
+    bool eof; /* stream: the read reached the end */
+    struct s3x_s3_request *req;
+    struct s3x_task io_task;
+    struct s3x_task loop_task;
+    int io_error;
+    char *etag;
+    char checksum[S3X_CHECKSUM_VALUE_TEXT_MAX];
+};
+
+struct s_put {
+    struct s3x_transfer *t;
+    int fd;
+    bool stream; /* sequential reads, unknown size */
+    uint64_t size; /* known size; stream: bytes read so far */
+    uint64_t part_size;
+    uint32_t num_parts;   /* known size: fixed; stream: parts so far, final once eof_seen */
+    bool eof_seen;
+    bool single;          /* one PutObject */
+    bool reading;         /* stream: a read is in progress */
+    uint32_t next_read;   /* stream: the part whose read comes next */
+    struct s_upart **parts;
+    uint32_t parts_cap;
+    uint32_t next_reserve;
+    uint32_t parts_done;
+    uint32_t active;
+    uint32_t window;
+    bool failing;
+    enum s_stage stage;
+    char *upload_id;
+    bool create_sent;
+    struct s3x_s3_request *control;
+    struct s3x_s3_buf complete_body;
+    char *etag;
+};
+
+static void s_pump(struct s_put *u);
+static void s_maybe_advance(struct s_put *u);
+static void s_upload_ready(struct s_put *u);
+
+static void s_fail(struct s_put *u, int error, int cause, const struct s3x_s3_error_info *info, const char *what) {
+    s3x__transfer_fail(u->t, error, cause, info, "%s", what);
+    if (u->failing) {
+        return;
+    }
+    u->failing = true;
+    for (uint32_t i = 0; i < u->num_parts; ++i) {
+        struct s_upart *p = u->parts[i];
+        if (p->state == U_RESERVING) {
+            s3x_future_complete_error(p->reservation, S3X_ERR_CANCELED);
+        } else if (p->state == U_UPLOADING) {
+            s3x__s3_request_cancel(p->req);
+        }
+    }
+    /* A control request in flight (create, complete) is left to finish: cancelling a create the
+     * server already executed would leave an upload nobody aborts. */
+}
+
+static void s_release_buffer(struct s_put *u, struct s_upart *p) {
+    if (p->ticket != NULL) {
+        s3x__transfer_unhold(u->t, p->capacity);
+        p->ticket = s3x_ticket_release(p->ticket);
+        p->buf = NULL;
+    }
+}
+
+static int s_errno_to_error(int e) {
+    switch (e) {
+    case EACCES:
+    case EPERM:
+        return S3X_ERR_PERMISSION;
+    case ENOENT:
+    case ENOTDIR:
+        return S3X_ERR_NOT_FOUND;
+    default:
+        return S3X_ERR_IO;
+    }
+}
+
+/* Adds a part slot (stream parts are created as they are reached). */
+static struct s_upart *s_add_part(struct s_put *u) {
+    if (u->num_parts == u->parts_cap) {
+        uint32_t cap = u->parts_cap == 0 ? 16 : u->parts_cap * 2;
+        struct s_upart **grown =
+            s3x_mem_realloc(u->t->allocator, u->parts, u->parts_cap * sizeof(*grown), cap * sizeof(*grown));
+        if (grown == NULL) {
+            return NULL;
+        }
+        u->parts = grown;
+        u->parts_cap = cap;
+    }
+    struct s_upart *p = s3x_mem_calloc(u->t->allocator, 1, sizeof(*p));
+    if (p == NULL) {
+        return NULL;
+    }
+    p->u = u;
+    p->index = u->num_parts;
+    p->offset = (uint64_t)p->index * u->part_size;
+    p->len = u->stream ? 0 : (size_t)S3X_MIN(u->part_size, u->size - p->offset);
+    u->parts[u->num_parts++] = p;
+    return p;
+}
+
+/* --- reading (I/O thread) --------------------------------------------------------------------- */
+
+static int s_read_stream(struct s_put *u, struct s_upart *p) {
+    struct s3x_transfer *t = u->t;
+    size_t want = (size_t)u->part_size;
+    while (p->len < want) {
+        size_t got = 0;
+        int rc;
+        if (t->read != NULL) {
+            rc = t->read(t, p->buf + p->len, want - p->len, &got, t->user_data);
+        } else {
+            ssize_t n = read(u->fd, p->buf + p->len, want - p->len);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            rc = n < 0 ? s_errno_to_error(errno) : 0;
+            got = n < 0 ? 0 : (size_t)n;
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        if (got == 0) {
+            p->eof = true;
+            break;
+        }
+        p->len += got;
+    }
+    return 0;
+}
+
+static int s_read_positional(struct s_put *u, struct s_upart *p) {
+    size_t done = 0;
+    while (done < p->len) {
+        ssize_t n = pread(u->fd, p->buf + done, p->len - done, (off_t)(p->offset + done));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return s_errno_to_error(errno);
+        }
+        if (n == 0) {
+            return S3X_ERR_IO; /* the file shrank while it was being uploaded */
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static int s_checksum(struct s_put *u, struct s_upart *p) {
+    enum s3x_checksum_algorithm alg = u->t->checksum;
+    p->checksum[0] = '\0';
+    if (alg == S3X_CHECKSUM_NONE) {
+        return 0;
+    }
+    struct s3x_checksum_state st;
+    struct s3x_checksum_value v;
+    int rc = s3x_checksum_init(&st, alg);
+    if (rc == 0) {
+        rc = s3x_checksum_update(&st, p->buf, p->len);
+    }
+    if (rc == 0) {
+        rc = s3x_checksum_final_value(&st, &v);
+    }
+    if (rc == 0) {
+        rc = s3x_checksum_value_format(&v, p->checksum, sizeof(p->checksum));
+    }
+    s3x_checksum_clean_up(&st);
+    return rc;
+}
+
+static void s_read_done_loop(struct s3x_task *task, int status);
+
+static void s_read_io(struct s3x_task *task, int status) {
+    struct s_upart *p = task->arg;
+    struct s_put *u = p->u;
+    int rc = status != 0 ? S3X_ERR_CANCELED : 0;
+    if (rc == 0) {
+        rc = u->stream ? s_read_stream(u, p) : s_read_positional(u, p);
+    }
+    if (rc == 0) {
+        rc = s_checksum(u, p);
+    }
+    p->io_error = rc;
+    s3x_task_init(&p->loop_task, s_read_done_loop, p);
+    s3x_executor_post(s3x__client_loop(u->t->client), &p->loop_task);
+}
+
+static void s_start_read(struct s_put *u, struct s_upart *p) {
+    p->state = U_READING;
+    u->active++;
+    if (u->stream) {
+        u->reading = true;
+    }
+    s3x_task_init(&p->io_task, s_read_io, p);
+    s3x_executor_post(s3x__client_io(u->t->client), &p->io_task);
+}
+
+/* Stream: starts the next read in order, if its part has its buffer. */
+static void s_read_next(struct s_put *u) {
+    if (!u->stream || u->reading || u->failing || u->next_read >= u->num_parts) {
+        return;
+    }
+    struct s_upart *p = u->parts[u->next_read];
+    if (p->state == U_IDLE && p->ticket != NULL) {
+        s_start_read(u, p);
+    }
+}
+
+static void s_read_done_loop(struct s3x_task *task, int status) {
+    S3X_UNUSED(status);
+    struct s_upart *p = task->arg;
+    struct s_put *u = p->u;
+    u->active--;
+    if (u->stream) {
+        u->reading = false;
+        u->next_read++;
+    }
+    if (p->io_error != 0 || u->failing) {
+        s_release_buffer(u, p);
+        p->state = U_DONE;
+        if (p->io_error != 0) {
+            s_fail(u, p->io_error, 0, NULL, "reading the source failed");
+        }
+        s_maybe_advance(u);
+        return;
+    }
+    p->state = U_READY;
+    if (u->stream) {
+        u->size += p->len;
+        if (p->eof) {
+            u->eof_seen = true;
+            if (p->index == 0 && p->len < u->part_size) {
+                u->single = true; /* the whole stream fits one part */
+            }
+            atomic_store(&u->t->bytes_total, u->size);
+            /* Parts reserved beyond the end are not needed. */
+            for (uint32_t i = p->index + 1; i < u->num_parts; ++i) {
+                struct s_upart *extra = u->parts[i];
+                if (extra->state == U_RESERVING) {
+                    s3x_future_complete_error(extra->reservation, S3X_ERR_CANCELED);
+                } else {
+                    s_release_buffer(u, extra);
+                    extra->state = U_DONE;
+                }
+            }
+            if (p->len == 0 && p->index > 0) {
+                s_release_buffer(u, p);
+                p->state = U_DONE; /* an empty last part is not sent */
+            }
+        }
+        if (p->index >= S3X_MAX_PARTS && p->len > 0) {
+            s_fail(u, S3X_ERR_TRANSFER_TOO_MANY_PARTS, 0, NULL, "the stream needs more than 10,000 parts");
+            s_release_buffer(u, p);
+            p->state = U_DONE;
+            s_maybe_advance(u);
+            return;
+        }
+    }
+    s_upload_ready(u);
+    s_pump(u);
+    s_read_next(u);
+    s_maybe_advance(u);
+}
+
+/* --- reserving ----------------------------------------------------------------------------- */
+
+static void s_on_reserved(struct s3x_future *f, void *user) {
+    struct s_upart *p = user;
+    struct s_put *u = p->u;
+    u->active--;
+    atomic_fetch_add(&u->t->memory_wait_ns, s3x__clock_mono_ns() - p->reserve_ns);
+    struct s3x_ticket *ticket = NULL;
+    int rc = s3x_ticket_take(f, &ticket);
+    p->reservation = s3x_future_release(p->reservation);
+    if (u->failing || (u->stream && u->eof_seen)) {
+        s3x_ticket_release(ticket);
+        p->state = U_DONE;
+        s_maybe_advance(u);
+        return;
+    }
+    if (rc != 0) {
+        p->state = U_DONE;
+        s_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "no part buffer");
+        s_maybe_advance(u);
+        return;
+    }
+    void *buf = NULL;
+    rc = s3x_ticket_claim(ticket, &buf);
+    p->ticket = ticket;
+    p->buf = buf;
+    p->capacity = s3x_ticket_size(ticket);
+    s3x__transfer_hold(u->t, p->capacity);
+    if (rc == 0 && p->capacity < (u->stream ? u->part_size : p->len)) {
+        rc = S3X_ERR_INVALID_STATE;
+    }
+    if (rc != 0) {
+        s_release_buffer(u, p);
+        p->state = U_DONE;
+        s_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "the part buffer could not be claimed");
+        s_maybe_advance(u);
+        return;
+    }
+    p->state = U_IDLE;
+    if (u->stream) {
+        s_read_next(u);
+    } else {
+        s_start_read(u, p);
+    }
+}
+
+static int s_reserve(struct s_put *u, struct s_upart *p) {
+    size_t size = (size_t)(u->stream ? u->part_size : p->len);
+    if (size == 0) {
+        p->state = U_READY; /* an empty object: nothing to hold */
+        return 0;
+    }
+    struct s3x_pool_reserve_options ro = {.size_bytes = size, .priority = S3X_POOL_PRIORITY_NORMAL, .requester = u->t};
+    p->state = U_RESERVING;
+    p->reserve_ns = s3x__clock_mono_ns();
+    p->reservation = s3x_pool_reserve(u->t->client->pool, &ro);
+    u->active++;
+    int rc = s3x_future_on_done(p->reservation, s3x__client_loop(u->t->client), s_on_reserved, p);
+    if (rc != 0) {
+        u->active--;
+        p->reservation = s3x_future_release(p->reservation);
+        p->state = U_DONE;
+    }
+    return rc;
+}
+
+static void s_pump(struct s_put *u) {
+    if (u->failing || u->stage != S_PARTS) {
+        return;
+    }
+    for (;;) {
+        bool more = u->stream ? (!u->eof_seen && u->next_reserve <= S3X_MAX_PARTS) : u->next_reserve < u->num_parts;
+        if (!more || u->next_reserve - u->parts_done >= u->window) {
+            return;
+        }
+        struct s_upart *p = u->stream ? s_add_part(u) : u->parts[u->next_reserve];
+        if (p == NULL) {
+            s_fail(u, S3X_ERR_OOM, 0, NULL, "out of memory");
+            return;
+        }
+        u->next_reserve++;
+        int rc = s_reserve(u, p);
+        if (rc != 0) {
+            s_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "no part buffer");
+            return;
+        }
+        if (p->state == U_READY) {
+            s_upload_ready(u);
+        }
+    }
+}
+
+/* --- uploading ----------------------------------------------------------------------------- */
+
+static void s_on_uploaded(struct s3x_s3_request *req, int error, const struct s3x_s3_error_info *info, void *user) {
+    struct s_upart *p = user;
+    struct s_put *u = p->u;
+    const struct s3x_http_result *res = s3x__http_request_result(s3x__s3_request_http(req));
+    s3x__transfer_count_request(u->t, res != NULL ? res->attempts : 1);
+    u->active--;
+    if (error == 0) {
+        const char *etag = s3x__http_request_response_header(s3x__s3_request_http(req), "etag");
+        if (etag == NULL || (p->etag = s3x_mem_strdup(u->t->allocator, etag)) == NULL) {
+            error = etag == NULL ? S3X_ERR_HTTP_PROTOCOL : S3X_ERR_OOM;
+        }
+    }
+    p->req = s3x__s3_request_release(p->req);
+    s_release_buffer(u, p);
+    p->state = U_DONE;
+    if (error != 0) {
+        s_fail(u, error, 0, info, u->single ? "PutObject failed" : "UploadPart failed");
+    } else {
+        u->parts_done++;
+        atomic_fetch_add(&u->t->parts_done, 1);
+        s3x__transfer_progress(u->t, p->len);
+    }
+    s_pump(u);
+    s_maybe_advance(u);
+}
+
+static int s_start_upload(struct s_put *u, struct s_upart *p) {
+    char number[16];
+    snprintf(number, sizeof(number), "%u", p->index + 1);
+    struct s3x_query_param query[2] = {{"partNumber", number}, {"uploadId", u->upload_id}};
+    struct s3x_sigv4_header headers[2];
+    size_t header_count = 0;
+    if (p->checksum[0] != '\0') {
+        headers[header_count++] = (struct s3x_sigv4_header){s3x_checksum_header_name(u->t->checksum), p->checksum};
+    }
+    if (u->single && u->t->content_type != NULL) {
+        headers[header_count++] = (struct s3x_sigv4_header){"Content-Type", u->t->content_type};
+    }
+    struct s3x_s3_request_options o = {
+        .method = "PUT",
+        .bucket = u->t->bucket,
+        .key = u->t->key,
+        .query = u->single ? NULL : query,
+        .query_count = u->single ? 0 : 2,
+        .headers = headers,
+        .header_count = header_count,
+        .body = {.kind = p->len > 0 ? S3X_HTTP_BODY_MEMORY : S3X_HTTP_BODY_NONE, .data = p->buf, .len = p->len},
+        .payload_hash = p->len > 0 ? S3X_SIGV4_UNSIGNED_PAYLOAD : NULL,
+        .sink = {.kind = S3X_HTTP_SINK_MEMORY},
+        .on_done = s_on_uploaded,
+        .user_data = p,
+    };
+    int rc = s3x__s3_request_new(&u->t->client->s3, &o, &p->req);
+    if (rc == 0) {
+        rc = s3x__s3_request_submit(p->req);
+    }
+    if (rc != 0) {
+        p->req = s3x__s3_request_release(p->req);
+        return rc;
+    }
+    p->state = U_UPLOADING;
+    u->active++;
+    return 0;
+}
+
+static void s_start_create(struct s_put *u);
+
+/* Uploads every READY part that can go now. */
+static void s_upload_ready(struct s_put *u) {
+    if (u->failing || u->stage != S_PARTS) {
+        return;
+    }
+    if (!u->single && u->upload_id == NULL) {
+        /* A part is ready: the multipart upload is needed now (unless the stream may still turn
+         * out to fit one part). */
+        bool decided = !u->stream || u->eof_seen || (u->num_parts > 0 && u->parts[0]->state == U_READY);
+        if (decided && !u->create_sent) {
+            s_start_create(u);
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < u->num_parts; ++i) {
+        struct s_upart *p = u->parts[i];
+        if (p->state == U_READY) {
+            int rc = s_start_upload(u, p);
+            if (rc != 0) {
+                s_release_buffer(u, p);
+                p->state = U_DONE;
+                s_fail(u, rc, 0, NULL, "the upload request could not be started");
+                return;
+            }
+        }
+    }
+}
+
+/* --- control requests: create, complete, abort ------------------------------------------------ */
+
+static void s_on_created(struct s3x_s3_request *req, int error, const struct s3x_s3_error_info *info, void *user) {
+    struct s_put *u = user;
+    u->active--;
+    s3x__transfer_count_request(u->t, 1);
+    if (error == 0) {
+        size_t len = 0;
+        const uint8_t *body = s3x__http_request_response_body(s3x__s3_request_http(req), &len);
+        struct s3x_s3_initiate_multipart_upload r;
+        error = s3x__s3_initiate_multipart_upload_parse(u->t->allocator, body, len, &r);
+        if (error == 0) {
+            u->upload_id = r.upload_id;
+            r.upload_id = NULL;
+            s3x__s3_initiate_multipart_upload_clean_up(u->t->allocator, &r);
+            error = u->upload_id == NULL || u->upload_id[0] == '\0' ? S3X_ERR_HTTP_PROTOCOL : 0;
+        }
+    }
+    u->control = s3x__s3_request_release(u->control);
+    if (error != 0) {
+        s_fail(u, error, 0, info, "CreateMultipartUpload failed");
+    } else {
+        S3X_LOG_DEBUGF("put", "multipart upload %s started", u->upload_id);
+        s_upload_ready(u);
+    }
+    s_maybe_advance(u);
+}
+
+static int s_control(struct s_put *u, const char *method, const struct s3x_query_param *query, size_t query_count,
+    const struct s3x_sigv4_header *headers, size_t header_count, const uint8_t *body, size_t body_len,
+    bool error_in_200, s3x_s3_on_done_fn *on_done) {
+    struct s3x_s3_request_options o = {
+        .method = method,
+        .bucket = u->t->bucket,
+        .key = u->t->key,
+        .query = query,
+        .query_count = query_count,
+        .headers = headers,
+        .header_count = header_count,
+        .body = {.kind = body != NULL ? S3X_HTTP_BODY_MEMORY : S3X_HTTP_BODY_NONE, .data = body, .len = body_len},
+        .sink = {.kind = S3X_HTTP_SINK_MEMORY},
+        .error_in_200 = error_in_200,
+        .on_done = on_done,
+        .user_data = u,
+    };
+    int rc = s3x__s3_request_new(&u->t->client->s3, &o, &u->control);
+    if (rc == 0) {
+        rc = s3x__s3_request_submit(u->control);
+    }
+    if (rc != 0) {
+        u->control = s3x__s3_request_release(u->control);
+        return rc;
+    }
+    u->active++;
+    return 0;
+}
+
+static void s_start_create(struct s_put *u) {
+    u->create_sent = true;
+    struct s3x_query_param query[1] = {{"uploads", NULL}};
+    struct s3x_sigv4_header headers[2];
+    size_t n = 0;
+    if (u->t->checksum != S3X_CHECKSUM_NONE) {
+        headers[n++] = (struct s3x_sigv4_header){"x-amz-checksum-algorithm", s3x_checksum_api_name(u->t->checksum)};
+    }
+    if (u->t->content_type != NULL) {
+        headers[n++] = (struct s3x_sigv4_header){"Content-Type", u->t->content_type};
+    }
+    int rc = s_control(u, "POST", query, 1, headers, n, NULL, 0, false, s_on_created);
+    if (rc != 0) {
+        s_fail(u, rc, 0, NULL, "CreateMultipartUpload could not be started");
+    }
+}
+
+static void s_on_completed(struct s3x_s3_request *req, int error, const struct s3x_s3_error_info *info, void *user) {
+    struct s_put *u = user;
+    u->active--;
+    s3x__transfer_count_request(u->t, 1);
+    if (error == 0) {
+        size_t len = 0;
+        const uint8_t *body = s3x__http_request_response_body(s3x__s3_request_http(req), &len);
+        struct s3x_s3_complete_multipart_upload r;
+        /* A 200 whose body cannot be read (truncated, empty) does not prove the object exists. */
+        error = s3x__s3_complete_multipart_upload_parse(u->t->allocator, body, len, &r);
+        if (error == 0) {
+            u->etag = r.etag;
+            r.etag = NULL;
+            s3x__s3_complete_multipart_upload_clean_up(u->t->allocator, &r);
+        } else if (error == S3X_ERR_PARSE) {
+            error = S3X_ERR_HTTP_PROTOCOL;
+        }
+    }
+    u->control = s3x__s3_request_release(u->control);
+    if (error != 0) {
+        s_fail(u, error, 0, info, "CompleteMultipartUpload failed");
+    } else {
+        u->stage = S_FINISHED;
+    }
+    s_maybe_advance(u);
+}
+
+static int s_start_complete(struct s_put *u) {
+    uint32_t n = 0;
+    struct s3x_s3_complete_part *parts = s3x_mem_calloc(u->t->allocator, u->num_parts, sizeof(*parts));
+    if (parts == NULL) {
+        return S3X_ERR_OOM;
+    }
+    bool with_checksums = u->t->client->checksum_in_complete && u->t->checksum != S3X_CHECKSUM_NONE;
+    for (uint32_t i = 0; i < u->num_parts; ++i) {
+        struct s_upart *p = u->parts[i];
+        if (p->etag == NULL) {
+            continue; /* an empty trailing stream part that was never sent */
+        }
+        parts[n].part_number = p->index + 1;
+        parts[n].etag = p->etag;
+        switch (u->t->checksum) {
+        case S3X_CHECKSUM_CRC32: parts[n].checksum_crc32 = p->checksum; break;
+        case S3X_CHECKSUM_CRC32C: parts[n].checksum_crc32c = p->checksum; break;
+        case S3X_CHECKSUM_CRC64NVME: parts[n].checksum_crc64nvme = p->checksum; break;
+        case S3X_CHECKSUM_SHA1: parts[n].checksum_sha1 = p->checksum; break;
+        case S3X_CHECKSUM_SHA256: parts[n].checksum_sha256 = p->checksum; break;
+        default: break;
+        }
+        ++n;
+    }
+    int rc = s3x__s3_complete_body_write(parts, n, with_checksums, &u->complete_body);
+    s3x_mem_release(u->t->allocator, parts);
+    if (rc != 0) {
+        return rc;
+    }
+    u->stage = S_COMPLETING;
+    struct s3x_query_param query[1] = {{"uploadId", u->upload_id}};
+    struct s3x_sigv4_header headers[1] = {{"Content-Type", "application/xml"}};
+    return s_control(u, "POST", query, 1, headers, 1, (const uint8_t *)u->complete_body.data, u->complete_body.len,
+        true, s_on_completed);
+}
+
+static void s_on_aborted(struct s3x_s3_request *req, int error, const struct s3x_s3_error_info *info, void *user) {
+    S3X_UNUSED(req);
+    S3X_UNUSED(info);
+    struct s_put *u = user;
+    u->active--;
+    s3x__transfer_count_request(u->t, 1);
+    if (error != 0 && error != S3X_ERR_S3_NO_SUCH_UPLOAD) {
+        S3X_LOG_WARNF("put", "AbortMultipartUpload of %s failed: %s; parts may remain", u->upload_id,
+            s3x_error_name(error));
+    }
+    u->control = s3x__s3_request_release(u->control);
+    u->stage = S_FINISHED;
+    s_maybe_advance(u);
+}
+
+/* Moves to the next stage when nothing is in flight. */
+static void s_maybe_advance(struct s_put *u) {
+    if (u->active > 0 || u->stage == S_ABORTING) {
+        return;
+    }
+    if (u->failing) {
+        for (uint32_t i = 0; i < u->num_parts; ++i) {
+            s_release_buffer(u, u->parts[i]);
+        }
+        if (u->upload_id != NULL && u->stage != S_FINISHED) {
+            u->stage = S_ABORTING;
+            struct s3x_query_param query[1] = {{"uploadId", u->upload_id}};
+            if (s_control(u, "DELETE", query, 1, NULL, 0, NULL, 0, false, s_on_aborted) == 0) {
+                return;
+            }
+            S3X_LOG_WARNF("put", "AbortMultipartUpload of %s could not be sent", u->upload_id);
+        }
+        u->stage = S_FINISHED;
+        s3x__transfer_complete(u->t, u->size, NULL);
+        return;
+    }
+    if (u->stage == S_FINISHED) {
+        s3x__transfer_complete(u->t, u->size, u->etag);
+        return;
+    }
+    bool all_read = u->stream ? u->eof_seen : true;
+    bool all_sent = true;
+    for (uint32_t i = 0; i < u->num_parts; ++i) {
+        if (u->parts[i]->state != U_DONE) {
+            all_sent = false;
+        }
+    }
+    if (u->stage != S_PARTS || !all_read || !all_sent || u->next_reserve < (u->stream ? 0 : u->num_parts)) {
+        return;
+    }
+    if (u->single) {
+        if (u->parts_done == 0 && u->num_parts > 0 && u->parts[0]->etag == NULL) {
+            return;
+        }
+        u->etag = u->parts[0]->etag;
+        u->parts[0]->etag = NULL;
+        u->stage = S_FINISHED;
+        s3x__transfer_complete(u->t, u->size, u->etag);
+        return;
+    }
+    int rc = s_start_complete(u);
+    if (rc != 0) {
+        s_fail(u, rc, 0, NULL, "CompleteMultipartUpload could not be started");
+        s_maybe_advance(u);
+    }
+}
+
+/* --- the vtable ---------------------------------------------------------------------------- */
+
+static int s_plan(struct s_put *u) {
+    struct s3x_client *c = u->t->client;
+    u->part_size = c->part_size;
+    if (u->stream) {
+        return 0;
+    }
+    if (u->size < c->multipart_threshold || u->size <= u->part_size) {
+        u->single = true;
+        u->part_size = S3X_MAX(u->size, 1);
+        return s_add_part(u) == NULL ? S3X_ERR_OOM : 0;
+    }
+    uint64_t min_part = (u->size + S3X_MAX_PARTS - 1) / S3X_MAX_PARTS;
+    if (min_part > u->part_size) {
+        u->part_size = (min_part + S_MIB - 1) / S_MIB * S_MIB;
+    }
+    if (u->part_size > S3X_PART_SIZE_MAX) {
+        return S3X_ERR_TRANSFER_TOO_MANY_PARTS;
+    }
+    uint64_t n = (u->size + u->part_size - 1) / u->part_size;
+    for (uint64_t i = 0; i < n; ++i) {
+        if (s_add_part(u) == NULL) {
+            return S3X_ERR_OOM;
+        }
+    }
+    return 0;
+}
+
+static int s_init(struct s3x_transfer *t) {
+    struct s_put *u = s3x_mem_calloc(t->allocator, 1, sizeof(*u));
+    if (u == NULL) {
+        return S3X_ERR_OOM;
+    }
+    t->impl = u;
+    u->t = t;
+    u->fd = -1;
+    u->window = t->client->max_connections + 2;
+    s3x__s3_buf_init(&u->complete_body, t->allocator);
+    if (t->read != NULL) {
+        u->stream = true;
+    } else {
+        u->fd = open(t->file_path, O_RDONLY | O_CLOEXEC);
+        if (u->fd < 0) {
+            return s_errno_to_error(errno);
+        }
+        struct stat st;
+        if (fstat(u->fd, &st) != 0) {
+            return s_errno_to_error(errno);
+        }
+        if (S_ISDIR(st.st_mode)) {
+            return S3X_ERR_INVALID_ARGUMENT;
+        }
+        u->stream = !S_ISREG(st.st_mode);
+        u->size = u->stream ? 0 : (uint64_t)st.st_size;
+    }
+    if (!u->stream) {
+        atomic_store(&t->bytes_total, u->size);
+    }
+    int rc = s_plan(u);
+    if (rc == 0 && !u->stream) {
+        atomic_store(&t->parts_total, u->num_parts);
+    }
+    return rc;
+}
+
+static void s_start(struct s3x_transfer *t) {
+    struct s_put *u = t->impl;
+    u->stage = S_PARTS;
+    s_pump(u);
+    s_maybe_advance(u);
+}
+
+static void s_cancel(struct s3x_transfer *t) {
+    struct s_put *u = t->impl;
+    s_fail(u, S3X_ERR_CANCELED, 0, NULL, "canceled");
+    s_maybe_advance(u);
+}
+
+static void s_destroy(struct s3x_transfer *t) {
+    struct s_put *u = t->impl;
+    if (u->fd >= 0) {
+        close(u->fd);
+    }
+    for (uint32_t i = 0; i < u->num_parts; ++i) {
+        s3x_mem_release(t->allocator, u->parts[i]->etag);
+        s3x_mem_release(t->allocator, u->parts[i]);
+    }
+    s3x_mem_release(t->allocator, u->parts);
+    s3x__s3_buf_clean_up(&u->complete_body);
+    s3x_mem_release(t->allocator, u->upload_id);
+    s3x_mem_release(t->allocator, u->etag);
+    s3x_mem_release(t->allocator, u);
+    t->impl = NULL;
+}
+
+const struct s3x_transfer_vtable s3x__put_vtable = {
+    .init = s_init,
+    .start = s_start,
+    .cancel = s_cancel,
+    .destroy = s_destroy,
+};

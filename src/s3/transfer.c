@@ -1,0 +1,302 @@
+/* The part of a transfer every kind shares: options, reference counting, the one-shot completion,
+ * cancel, waiting, results and metrics (see transfer_impl.h). */
+#include "transfer_impl.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void s3x_transfer_options_init(struct s3x_transfer_options *o) {
+    memset(o, 0, sizeof(*o));
+    o->struct_size = sizeof(*o);
+    o->delivery_window_parts = 4;
+}
+
+static int s_validate(const struct s3x_transfer_options *o) {
+    if (o->struct_size < sizeof(*o) || o->bucket == NULL || o->bucket[0] == '\0' || o->key == NULL ||
+        o->key[0] == '\0') {
+        return S3X_ERR_INVALID_ARGUMENT;
+    }
+    int targets = (o->file_path != NULL) + (o->write != NULL) + (o->on_part != NULL) + (o->read != NULL);
+    if (targets != 1) {
+        return S3X_ERR_INVALID_ARGUMENT;
+    }
+    if (o->kind == S3X_TRANSFER_GET) {
+        return o->read != NULL ? S3X_ERR_INVALID_ARGUMENT : 0;
+    }
+    if (o->kind == S3X_TRANSFER_PUT) {
+        return (o->write != NULL || o->on_part != NULL) ? S3X_ERR_INVALID_ARGUMENT : 0;
+    }
+    return S3X_ERR_INVALID_ARGUMENT;
+}
+
+static void s_free(struct s3x_transfer *t) {
+    if (t->impl != NULL) {
+        t->vtable->destroy(t);
+    }
+    for (size_t i = 0; i < S3X_ARRAY_LEN(t->strings); ++i) {
+        s3x_mem_release(t->allocator, t->strings[i]);
+    }
+    s3x_mem_release(t->allocator, t->bucket);
+    s3x_mem_release(t->allocator, t->key);
+    s3x_mem_release(t->allocator, t->file_path);
+    s3x_mem_release(t->allocator, t->content_type);
+    pthread_cond_destroy(&t->cond);
+    pthread_mutex_destroy(&t->lock);
+    s3x_client_release(t->client);
+    s3x_mem_release(t->allocator, t);
+}
+
+static int s_copy_strings(struct s3x_transfer *t, const struct s3x_transfer_options *o) {
+    t->bucket = s3x_mem_strdup(t->allocator, o->bucket);
+    t->key = s3x_mem_strdup(t->allocator, o->key);
+    if (o->file_path != NULL) {
+        t->file_path = s3x_mem_strdup(t->allocator, o->file_path);
+    }
+    if (o->content_type != NULL) {
+        t->content_type = s3x_mem_strdup(t->allocator, o->content_type);
+    }
+    bool ok = t->bucket != NULL && t->key != NULL && (o->file_path == NULL || t->file_path != NULL) &&
+              (o->content_type == NULL || t->content_type != NULL);
+    return ok ? 0 : S3X_ERR_OOM;
+}
+
+static void s_start_task(struct s3x_task *task, int status) {
+    struct s3x_transfer *t = task->arg;
+    if (status != 0) {
+        s3x__transfer_fail(t, S3X_ERR_CANCELED, 0, NULL, "the client shut down before the transfer started");
+        s3x__transfer_complete(t, 0, NULL);
+        return;
+    }
+    if (atomic_load(&t->cancel_requested)) {
+        s3x__transfer_fail(t, S3X_ERR_CANCELED, 0, NULL, "canceled before it started");
+        s3x__transfer_complete(t, 0, NULL);
+        return;
+    }
+    t->vtable->start(t);
+}
+
+int s3x_transfer_start(struct s3x_client *client, const struct s3x_transfer_options *o, struct s3x_transfer **out) {
+    if (client == NULL || o == NULL || out == NULL) {
+        return S3X_ERR_INVALID_ARGUMENT;
+    }
+    *out = NULL;
+    int rc = s_validate(o);
+    if (rc != 0) {
+        return rc;
+    }
+    struct s3x_transfer *t = s3x_mem_calloc(client->allocator, 1, sizeof(*t));
+    if (t == NULL) {
+        return S3X_ERR_OOM;
+    }
+    t->allocator = client->allocator;
+    t->client = s3x_client_acquire(client);
+    t->kind = o->kind;
+    s3x__ref_init(&t->ref);
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->cond, NULL);
+    t->write = o->write;
+    t->on_part = o->on_part;
+    t->read = o->read;
+    t->delivery_window = o->delivery_window_parts == 0 ? 4 : o->delivery_window_parts;
+    t->checksum = o->checksum_set ? o->checksum : client->checksum;
+    t->on_progress = o->on_progress;
+    t->on_done = o->on_done;
+    t->user_data = o->user_data;
+    t->vtable = o->kind == S3X_TRANSFER_GET ? &s3x__get_vtable : &s3x__put_vtable;
+    atomic_init(&t->bytes_total, S3X_TRANSFER_SIZE_UNKNOWN);
+    t->start_ns = s3x__clock_mono_ns();
+    rc = s_copy_strings(t, o);
+    if (rc == 0) {
+        rc = t->vtable->init(t);
+    }
+    if (rc != 0) {
+        s_free(t);
+        return rc;
+    }
+    s3x__ref_acquire(&t->ref); /* the running reference, dropped by s3x__transfer_complete */
+    s3x_task_init(&t->start_task, s_start_task, t);
+    s3x_executor_post(s3x__client_loop(client), &t->start_task);
+    *out = t;
+    return 0;
+}
+
+struct s3x_transfer *s3x_transfer_acquire(struct s3x_transfer *t) {
+    if (t != NULL) {
+        s3x__ref_acquire(&t->ref);
+    }
+    return t;
+}
+
+struct s3x_transfer *s3x_transfer_release(struct s3x_transfer *t) {
+    if (t != NULL && s3x__ref_release(&t->ref)) {
+        s_free(t);
+    }
+    return NULL;
+}
+
+static void s_cancel_task(struct s3x_task *task, int status) {
+    S3X_UNUSED(status);
+    struct s3x_transfer *t = task->arg;
+    if (!t->finished) {
+        t->vtable->cancel(t);
+    }
+    s3x_transfer_release(t); /* taken when posted */
+}
+
+void s3x_transfer_cancel(struct s3x_transfer *t) {
+    if (t == NULL || atomic_exchange(&t->cancel_requested, true)) {
+        return;
+    }
+    s3x_transfer_acquire(t);
+    s3x_task_init(&t->cancel_task, s_cancel_task, t);
+    s3x_executor_post(s3x__client_loop(t->client), &t->cancel_task);
+}
+
+int s3x_transfer_wait(struct s3x_transfer *t, uint64_t timeout_ms) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    if (timeout_ms != UINT64_MAX) {
+        uint64_t ns = (uint64_t)deadline.tv_nsec + (timeout_ms % 1000u) * 1000000u;
+        deadline.tv_sec += (time_t)(timeout_ms / 1000u) + (time_t)(ns / 1000000000u);
+        deadline.tv_nsec = (long)(ns % 1000000000u);
+    }
+    int rc = 0;
+    pthread_mutex_lock(&t->lock);
+    while (!t->done && rc == 0) {
+        if (timeout_ms == UINT64_MAX) {
+            pthread_cond_wait(&t->cond, &t->lock);
+        } else if (pthread_cond_timedwait(&t->cond, &t->lock, &deadline) != 0) {
+            rc = t->done ? 0 : S3X_ERR_TIMEOUT;
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
+const struct s3x_transfer_result *s3x_transfer_result(const struct s3x_transfer *t) {
+    struct s3x_transfer *m = (struct s3x_transfer *)(uintptr_t)t;
+    pthread_mutex_lock(&m->lock);
+    bool done = m->done;
+    pthread_mutex_unlock(&m->lock);
+    return done ? &t->result : NULL;
+}
+
+void s3x_transfer_metrics(const struct s3x_transfer *t, struct s3x_transfer_metrics *out) {
+    memset(out, 0, sizeof(*out));
+    out->bytes_done = atomic_load(&t->bytes_done);
+    out->bytes_total = atomic_load(&t->bytes_total);
+    out->parts_total = atomic_load(&t->parts_total);
+    out->parts_done = atomic_load(&t->parts_done);
+    out->requests = atomic_load(&t->requests);
+    out->retries = atomic_load(&t->retries);
+    out->memory_wait_ns = atomic_load(&t->memory_wait_ns);
+    out->peak_memory_bytes = atomic_load(&t->peak_memory);
+    uint64_t end = atomic_load(&t->end_ns);
+    out->elapsed_ns = (end != 0 ? end : s3x__clock_mono_ns()) - t->start_ns;
+}
+
+/* --- for the kinds --------------------------------------------------------------------------- */
+
+void s3x__transfer_describe(const struct s3x_transfer *t, char *out, size_t size) {
+    snprintf(out, size, "s3://%s/%s", t->bucket, t->key);
+}
+
+static char *s_dup_or_empty(struct s3x_transfer *t, const char *s, size_t slot) {
+    if (s == NULL || s[0] == '\0') {
+        return NULL;
+    }
+    t->strings[slot] = s3x_mem_strdup(t->allocator, s);
+    return t->strings[slot];
+}
+
+bool s3x__transfer_fail(struct s3x_transfer *t, int error, int cause, const struct s3x_s3_error_info *info,
+    const char *fmt, ...) {
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    char name[160];
+    s3x__transfer_describe(t, name, sizeof(name));
+    if (t->failed) {
+        S3X_LOG_DEBUGF("transfer", "%s: later failure ignored: %s: %s", name, what, s3x_error_name(error));
+        return false;
+    }
+    t->failed = true;
+    t->result.error = error;
+    t->result.cause = cause;
+    char message[640];
+    if (info != NULL && info->code != NULL) {
+        snprintf(message, sizeof(message), "%s %s: %s: %s (%s, HTTP %d%s%s)", t->kind == S3X_TRANSFER_GET ? "download" : "upload",
+            name, what, s3x_error_str(error), info->code, info->http_status, info->request_id ? ", request id " : "",
+            info->request_id ? info->request_id : "");
+    } else if (cause != 0) {
+        snprintf(message, sizeof(message), "%s %s: %s: %s (cause: %s)", t->kind == S3X_TRANSFER_GET ? "download" : "upload",
+            name, what, s3x_error_str(error), s3x_error_str(cause));
+    } else {
+        snprintf(message, sizeof(message), "%s %s: %s: %s", t->kind == S3X_TRANSFER_GET ? "download" : "upload", name,
+            what, s3x_error_str(error));
+    }
+    s_dup_or_empty(t, message, 0);
+    if (info != NULL) {
+        t->result.http_status = info->http_status;
+        s_dup_or_empty(t, info->code, 1);
+        s_dup_or_empty(t, info->message, 2);
+        s_dup_or_empty(t, info->request_id, 3);
+    }
+    S3X_LOG_INFOF("transfer", "%s", message);
+    return true;
+}
+
+void s3x__transfer_complete(struct s3x_transfer *t, uint64_t object_size, const char *etag) {
+    if (t->finished) {
+        return;
+    }
+    t->finished = true;
+    atomic_store(&t->end_ns, s3x__clock_mono_ns());
+    struct s3x_transfer_result *r = &t->result;
+    r->object_size = object_size;
+    if (!t->failed) {
+        r->error = 0;
+        s_dup_or_empty(t, etag, 4);
+    }
+    r->message = t->strings[0] ? t->strings[0] : "";
+    r->s3_code = t->strings[1] ? t->strings[1] : "";
+    r->s3_message = t->strings[2] ? t->strings[2] : "";
+    r->request_id = t->strings[3] ? t->strings[3] : "";
+    r->etag = t->strings[4] ? t->strings[4] : "";
+    if (t->on_done != NULL) {
+        t->on_done(t, r, t->user_data);
+    }
+    pthread_mutex_lock(&t->lock);
+    t->done = true;
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+    s3x_transfer_release(t); /* the running reference */
+}
+
+void s3x__transfer_progress(struct s3x_transfer *t, uint64_t delta) {
+    uint64_t done = atomic_fetch_add(&t->bytes_done, delta) + delta;
+    if (t->on_progress != NULL && delta > 0) {
+        t->on_progress(t, done, atomic_load(&t->bytes_total), t->user_data);
+    }
+}
+
+void s3x__transfer_hold(struct s3x_transfer *t, uint64_t bytes) {
+    t->held_bytes += bytes;
+    if (t->held_bytes > atomic_load(&t->peak_memory)) {
+        atomic_store(&t->peak_memory, t->held_bytes);
+    }
+}
+
+void s3x__transfer_unhold(struct s3x_transfer *t, uint64_t bytes) {
+    t->held_bytes -= S3X_MIN(bytes, t->held_bytes);
+}
+
+void s3x__transfer_count_request(struct s3x_transfer *t, uint32_t attempts) {
+    atomic_fetch_add(&t->requests, attempts == 0 ? 1 : attempts);
+    if (attempts > 1) {
+        atomic_fetch_add(&t->retries, attempts - 1);
+    }
+}

@@ -1,0 +1,102 @@
+/* The shared part of every transfer (transfer.c), and what each kind (get.c, put.c) provides.
+ *
+ * Life: s3x_transfer_start validates and copies the options, creates the kind's state and posts
+ * `start` to the event thread, holding a "running" reference. The kind drives itself on the event
+ * thread; failures are recorded with s3x__transfer_fail (the first one wins); when the kind has
+ * nothing left in flight it calls s3x__transfer_complete, which fires on_done exactly once, wakes
+ * waiters and drops the running reference.
+ *
+ * Fields are grouped by who may touch them: `immutable` after start, `loop` (event thread only),
+ * `atomic` (metrics, read from anywhere), `synced` (under `lock`: completion, for waiters).
+ */
+#ifndef S3XFER_S3_TRANSFER_IMPL_H
+#define S3XFER_S3_TRANSFER_IMPL_H
+
+#include <s3xfer/transfer.h>
+
+#include "client_impl.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+
+struct s3x_transfer;
+
+struct s3x_transfer_vtable {
+    int (*init)(struct s3x_transfer *t);      /* caller's thread, before start; allocates impl */
+    void (*start)(struct s3x_transfer *t);    /* event thread */
+    void (*cancel)(struct s3x_transfer *t);   /* event thread: fail with CANCELED and unwind */
+    void (*destroy)(struct s3x_transfer *t);  /* any thread, last reference: frees impl */
+};
+
+struct s3x_transfer {
+    /* immutable */
+    struct s3x_allocator *allocator;
+    struct s3x_client *client;
+    enum s3x_transfer_kind kind;
+    char *bucket;
+    char *key;
+    char *file_path;
+    char *content_type;
+    s3x_transfer_write_fn *write;
+    s3x_transfer_part_fn *on_part;
+    s3x_transfer_read_fn *read;
+    uint32_t delivery_window;
+    enum s3x_checksum_algorithm checksum;
+    s3x_transfer_progress_fn *on_progress;
+    s3x_transfer_done_fn *on_done;
+    void *user_data;
+    const struct s3x_transfer_vtable *vtable;
+    void *impl;
+    uint64_t start_ns;
+
+    struct s3x_ref_count ref;
+    struct s3x_task start_task;
+    struct s3x_task cancel_task;
+    atomic_bool cancel_requested;
+
+    /* loop */
+    bool failed;
+    bool finished;
+    uint64_t held_bytes;
+
+    /* atomic: metrics */
+    _Atomic uint64_t bytes_done;
+    _Atomic uint64_t bytes_total;
+    _Atomic uint64_t parts_total;
+    _Atomic uint64_t parts_done;
+    _Atomic uint64_t requests;
+    _Atomic uint64_t retries;
+    _Atomic uint64_t memory_wait_ns;
+    _Atomic uint64_t peak_memory;
+    _Atomic uint64_t end_ns;
+
+    /* synced */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+    struct s3x_transfer_result result;
+    char *strings[5]; /* owned storage behind result's strings */
+};
+
+extern const struct s3x_transfer_vtable s3x__get_vtable;
+extern const struct s3x_transfer_vtable s3x__put_vtable;
+
+/* Records a failure (the first wins; later ones are logged). `info` may be NULL. The message
+ * describes what failed ("part 3 of 12"); the result's message adds the transfer and the code.
+ * Returns true for the first failure. Event thread. */
+bool s3x__transfer_fail(struct s3x_transfer *t, int error, int cause, const struct s3x_s3_error_info *info,
+    const char *fmt, ...) S3X_PRINTF(5, 6);
+/* Fires on_done with the recorded outcome, wakes waiters, drops the running reference. Event
+ * thread, once, when nothing is in flight any more. */
+void s3x__transfer_complete(struct s3x_transfer *t, uint64_t object_size, const char *etag);
+/* Adds to bytes_done and reports progress. Event thread. */
+void s3x__transfer_progress(struct s3x_transfer *t, uint64_t delta);
+/* Part-buffer bytes this transfer holds (for peak memory). Event thread. */
+void s3x__transfer_hold(struct s3x_transfer *t, uint64_t bytes);
+void s3x__transfer_unhold(struct s3x_transfer *t, uint64_t bytes);
+/* A request finished (for metrics). */
+void s3x__transfer_count_request(struct s3x_transfer *t, uint32_t attempts);
+/* "s3://bucket/key" for messages. */
+void s3x__transfer_describe(const struct s3x_transfer *t, char *out, size_t size);
+
+#endif

@@ -90,9 +90,10 @@ S3X_API void s3x_client_options_init(struct s3x_client_options *options);
 S3X_API int s3x_client_new(struct s3x_allocator *allocator, const struct s3x_client_options *options,
     struct s3x_client **out);
 S3X_API struct s3x_client *s3x_client_acquire(struct s3x_client *client);
-/* Drops a reference; returns NULL; NULL allowed. The last reference stops the engine: must not be
- * dropped from a callback running on the client's event thread (transfers hold a client reference,
- * so a transfer's callbacks never drop the last one). */
+/* Drops a reference; returns NULL; NULL allowed. The last reference stops the engine and the I/O
+ * threads and waits for them (transfers still running hold their own client reference). When the
+ * last reference goes on one of the client's own threads (from a callback), the teardown happens
+ * on a short-lived thread of its own instead. */
 S3X_API struct s3x_client *s3x_client_release(struct s3x_client *client);
 
 /* The client's pool (borrowed; acquire it to keep it). */

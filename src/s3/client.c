@@ -15,6 +15,7 @@
 
 #include <s3xfer/transfer.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,10 +216,44 @@ struct s3x_client *s3x_client_acquire(struct s3x_client *client) {
     return client;
 }
 
-struct s3x_client *s3x_client_release(struct s3x_client *client) {
-    if (client != NULL && s3x__ref_release(&client->ref)) {
-        s_destroy(client);
+static void *s_destroy_thread(void *arg) {
+    s_destroy(arg);
+    return NULL;
+}
+
+static bool s_on_client_thread(struct s3x_client *c) {
+    if (c->engine != NULL && s3x__http_engine_is_current(c->engine)) {
+        return true;
     }
+    for (size_t i = 0; i < S3X_CLIENT_IO_THREADS; ++i) {
+        if (c->io[i] != NULL && s3x_thread_executor_is_current(c->io[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct s3x_client *s3x_client_release(struct s3x_client *client) {
+    if (client == NULL || !s3x__ref_release(&client->ref)) {
+        return NULL;
+    }
+    /* The last reference can go on one of the client's own threads (an application released the
+     * client and then a transfer while its callback ran): those threads cannot join themselves,
+     * so a short-lived detached thread tears the client down. */
+    if (s_on_client_thread(client)) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int rc = pthread_create(&thread, &attr, s_destroy_thread, client);
+        pthread_attr_destroy(&attr);
+        if (rc == 0) {
+            return NULL;
+        }
+        S3X_LOG_ERRORF("client", "cannot start a thread to destroy the client; it is leaked");
+        return NULL;
+    }
+    s_destroy(client);
     return NULL;
 }
 

@@ -292,14 +292,10 @@ static void s_on_retry(struct s3x_http_request *http, uint32_t next_attempt, voi
 }
 
 static int s_learn_size(struct s_get *g) {
-    g->size_known = true;
     uint64_t n = g->size == 0 ? 1 : (g->size + g->part_size - 1) / g->part_size;
     if (n > UINT32_MAX) {
         return S3X_ERR_OVERFLOW;
     }
-    g->num_parts = (uint32_t)n;
-    atomic_store(&g->t->bytes_total, g->size);
-    atomic_store(&g->t->parts_total, n);
     if (n > 1) {
         g->rest = s3x_mem_calloc(g->t->allocator, n - 1, sizeof(struct s_part));
         if (g->rest == NULL) {
@@ -313,6 +309,11 @@ static int s_learn_size(struct s_get *g) {
             p->len = S3X_MIN(g->part_size, g->size - p->offset);
         }
     }
+    /* Only now: every part the count names exists. */
+    g->size_known = true;
+    g->num_parts = (uint32_t)n;
+    atomic_store(&g->t->bytes_total, g->size);
+    atomic_store(&g->t->parts_total, n);
     g->next_reserve = 1;
     return 0;
 }
@@ -466,7 +467,7 @@ static void s_pump(struct s_get *g) {
     if (g->failing || !g->size_known) {
         return;
     }
-    while (g->next_reserve < g->num_parts && g->next_reserve - g->parts_done < g->window) {
+    while (!g->failing && g->next_reserve < g->num_parts && g->next_reserve - g->parts_done < g->window) {
         struct s_part *p = s_part_at(g, g->next_reserve);
         g->next_reserve++;
         int rc = s_reserve(g, p);

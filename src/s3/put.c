@@ -386,7 +386,7 @@ static void s_pump(struct s_put *u) {
     if (u->failing || u->stage != S_PARTS) {
         return;
     }
-    for (;;) {
+    while (!u->failing) {
         bool more = u->stream ? (!u->eof_seen && u->next_reserve <= S3X_MAX_PARTS) : u->next_reserve < u->num_parts;
         if (!more || u->next_reserve - u->parts_done >= u->window) {
             return;

@@ -249,6 +249,19 @@ bool s3x__transfer_fail(struct s3x_transfer *t, int error, int cause, const stru
     return true;
 }
 
+static void s_final_task(struct s3x_task *task, int status) {
+    S3X_UNUSED(status);
+    struct s3x_transfer *t = task->arg;
+    pthread_mutex_lock(&t->lock);
+    t->done = true;
+    bool last = s3x__ref_release(&t->ref); /* the running reference */
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+    if (last) {
+        s_free(t);
+    }
+}
+
 void s3x__transfer_complete(struct s3x_transfer *t, uint64_t object_size, const char *etag) {
     if (t->finished) {
         return;
@@ -269,11 +282,12 @@ void s3x__transfer_complete(struct s3x_transfer *t, uint64_t object_size, const 
     if (t->on_done != NULL) {
         t->on_done(t, r, t->user_data);
     }
-    pthread_mutex_lock(&t->lock);
-    t->done = true;
-    pthread_cond_broadcast(&t->cond);
-    pthread_mutex_unlock(&t->lock);
-    s3x_transfer_release(t); /* the running reference */
+    /* The rest happens in a task of its own, after the event-thread call chain that completed the
+     * transfer has unwound (it may still touch the transfer's state): waiters wake only then, and
+     * the running reference goes before they do, so the last reference is dropped by the
+     * application's thread, never left to the event thread. */
+    s3x_task_init(&t->final_task, s_final_task, t);
+    s3x_executor_post(s3x__client_loop(t->client), &t->final_task);
 }
 
 void s3x__transfer_progress(struct s3x_transfer *t, uint64_t delta) {

@@ -52,6 +52,7 @@ struct s3x_transfer {
     struct s3x_ref_count ref;
     struct s3x_task start_task;
     struct s3x_task cancel_task;
+    struct s3x_task final_task;
     atomic_bool cancel_requested;
 
     /* loop */

@@ -1,6 +1,7 @@
 #include "s3_test_util.h"
 
 #include "s3/client_impl.h"
+#include "s3/responses.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -181,5 +182,37 @@ int s3x_test_dir_entries(const char *dir) {
         }
     }
     closedir(d);
+    return n;
+}
+
+size_t s3x_test_count_multipart_uploads(struct s3x_client *client, const char *bucket) {
+    struct s_sync sync = {0};
+    struct s3x_query_param query[1] = {{"uploads", NULL}};
+    struct s3x_s3_request_options o = {
+        .method = "GET",
+        .bucket = bucket,
+        .query = query,
+        .query_count = 1,
+        .sink = {.kind = S3X_HTTP_SINK_MEMORY},
+        .on_done = s_sync_done,
+        .user_data = &sync,
+    };
+    struct s3x_s3_request *req = NULL;
+    assert_int_equal(s3x__s3_request_new(&client->s3, &o, &req), 0);
+    assert_int_equal(s3x__s3_request_submit(req), 0);
+    uint64_t deadline = s3x_test_now_ms() + 30000;
+    while (!atomic_load(&sync.done) && s3x_test_now_ms() < deadline) {
+        usleep(1000);
+    }
+    assert_true(atomic_load(&sync.done));
+    assert_int_equal(sync.error, 0);
+    size_t len = 0;
+    const uint8_t *body = s3x__http_request_response_body(s3x__s3_request_http(req), &len);
+    struct s3x_s3_list_multipart_uploads r;
+    assert_int_equal(s3x__s3_list_multipart_uploads_parse(client->allocator, body, len, &r), 0);
+    size_t n = r.uploads_count;
+    assert_false(r.is_truncated);
+    s3x__s3_list_multipart_uploads_clean_up(client->allocator, &r);
+    s3x__s3_request_release(req);
     return n;
 }

@@ -19,6 +19,8 @@ struct s3x_client *s3x_test_client_new(struct s3x_allocator *a, const struct s3x
 void s3x_test_create_bucket(struct s3x_client *client, char *name, size_t size);
 /* Runs one transfer to completion; returns its error. *out_result copied when not NULL. */
 int s3x_test_run_transfer(struct s3x_client *client, const struct s3x_transfer_options *o, uint64_t *out_size);
+/* Multipart uploads in progress in `bucket` (ListMultipartUploads), to prove none was orphaned. */
+size_t s3x_test_count_multipart_uploads(struct s3x_client *client, const char *bucket);
 /* Deterministic content: byte i of a file made with seed s. */
 uint8_t s3x_test_pattern_byte(uint64_t i, uint32_t seed);
 void s3x_test_write_pattern_file(const char *path, uint64_t size, uint32_t seed);

@@ -353,6 +353,70 @@ static void test_cancel_at_random_moments(void **state) {
     s_env_clean_up(&e);
 }
 
+/* 200 transfers (uploads and downloads, 10 at a time) cancelled at random moments: each completes
+ * exactly once, with success or CANCELED; no multipart upload is left behind, no partial file,
+ * no ticket, no leaked byte. */
+static void test_cancel_200_transfers_no_orphans(void **state) {
+    struct s_env e;
+    s_env_init(&e, state, 4 * PART);
+    char src[128];
+    snprintf(src, sizeof(src), "%s/src", e.dir);
+    s3x_test_write_pattern_file(src, 2 * PART + 1, 5);
+    assert_int_equal(s_put_file(&e, "base", src), 0);
+    srand(777);
+    enum { BATCH = 10, TOTAL = 200 };
+    int completed = 0;
+    int cancelled = 0;
+    for (int b = 0; b < TOTAL / BATCH; ++b) {
+        struct s_cancel_ctx ctx[BATCH];
+        struct s3x_transfer *t[BATCH];
+        char dst[BATCH][128];
+        char key[BATCH][32];
+        memset(ctx, 0, sizeof(ctx));
+        for (int i = 0; i < BATCH; ++i) {
+            bool get = ((b * BATCH + i) % 2) == 1;
+            snprintf(dst[i], sizeof(dst[i]), "%s/dst-%d", e.dir, i);
+            snprintf(key[i], sizeof(key[i]), "up-%d-%d", b, i);
+            struct s3x_transfer_options o;
+            s3x_transfer_options_init(&o);
+            o.kind = get ? S3X_TRANSFER_GET : S3X_TRANSFER_PUT;
+            o.bucket = e.bucket;
+            o.key = get ? "base" : key[i];
+            o.file_path = get ? dst[i] : src;
+            o.on_done = s_count_done;
+            o.user_data = &ctx[i];
+            assert_int_equal(s3x_transfer_start(e.client, &o, &t[i]), 0);
+        }
+        for (int i = 0; i < BATCH; ++i) {
+            usleep((useconds_t)(rand() % (i % 3 == 0 ? 120000 : 15000)));
+            s3x_transfer_cancel(t[i]);
+        }
+        for (int i = 0; i < BATCH; ++i) {
+            assert_int_equal(s3x_transfer_wait(t[i], 120000), 0);
+            assert_int_equal(atomic_load(&ctx[i].done_calls), 1);
+            assert_true(ctx[i].error == 0 || ctx[i].error == S3X_ERR_CANCELED);
+            if (ctx[i].error == 0) {
+                ++completed;
+            } else {
+                ++cancelled;
+                assert_int_equal(access(dst[i], F_OK), -1);
+            }
+            s3x_transfer_release(t[i]);
+            unlink(dst[i]);
+        }
+    }
+    print_message("200 transfers: %d completed, %d cancelled\n", completed, cancelled);
+    assert_int_equal(completed + cancelled, TOTAL);
+    assert_true(cancelled > 0);
+    assert_int_equal(s3x_test_count_multipart_uploads(e.client, e.bucket), 0);
+    struct s3x_pool_stats st = {.struct_size = sizeof(st)};
+    assert_int_equal(s3x_pool_stats(s3x_client_pool(e.client), &st), 0);
+    assert_int_equal(st.live_tickets, 0);
+    assert_int_equal(st.pending_count, 0);
+    assert_true(st.peak_allocated_bytes <= 4 * PART);
+    s_env_clean_up(&e);
+}
+
 int main(int argc, char **argv) {
     static const struct CMUnitTest tests[] = {
         S3X_TEST(test_round_trip_file_sizes),
@@ -362,6 +426,7 @@ int main(int argc, char **argv) {
         S3X_TEST(test_bad_arguments),
         S3X_TEST(test_failing_pool),
         S3X_TEST(test_cancel_at_random_moments),
+        S3X_TEST(test_cancel_200_transfers_no_orphans),
     };
     return S3X_TEST_MAIN(argc, argv, "transfer", tests);
 }

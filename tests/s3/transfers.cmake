@@ -4,7 +4,7 @@ add_library(s3xfer_s3_test_util STATIC ${CMAKE_CURRENT_LIST_DIR}/s3_test_util.c)
 target_link_libraries(s3xfer_s3_test_util PUBLIC s3xfer_test_harness s3xfer_internal)
 target_compile_definitions(s3xfer_s3_test_util PRIVATE _GNU_SOURCE)
 s3xfer_add_test(NAME transfer SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_transfer.c LIBS s3xfer_s3_test_util
-    LABELS integration TIMEOUT 600)
+    LABELS integration threads TIMEOUT 600)
 s3xfer_add_test(NAME transfer_pools
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_transfer_pools.c ${PROJECT_SOURCE_DIR}/examples/recording_pool.c
-    LIBS s3xfer_s3_test_util LABELS integration TIMEOUT 900)
+    LIBS s3xfer_s3_test_util LABELS integration threads TIMEOUT 900)

@@ -417,6 +417,73 @@ static void test_cancel_200_transfers_no_orphans(void **state) {
     s_env_clean_up(&e);
 }
 
+/* --- ticket hand-off: the consumer receives each part's ticket instead of a copy ------------- */
+
+struct s_handoff {
+    struct s3x_ticket *tickets[16];
+    size_t lens[16];
+    uint64_t offsets[16];
+    int count;
+    int out_of_order;
+};
+
+static int s_take_part(struct s3x_transfer *t, struct s3x_ticket *ticket, size_t len, uint64_t offset, void *user) {
+    (void)t;
+    struct s_handoff *h = user;
+    if (h->count >= 16) {
+        s3x_ticket_release(ticket);
+        return S3X_ERR_OVERFLOW;
+    }
+    uint64_t expected = h->count == 0 ? 0 : h->offsets[h->count - 1] + h->lens[h->count - 1];
+    if (offset != expected) {
+        h->out_of_order++;
+    }
+    h->tickets[h->count] = ticket; /* ours now: released after the check */
+    h->lens[h->count] = len;
+    h->offsets[h->count] = offset;
+    h->count++;
+    return 0;
+}
+
+static void test_ticket_handoff(void **state) {
+    struct s_env e;
+    s_env_init(&e, state, 8 * PART);
+    char src[128];
+    snprintf(src, sizeof(src), "%s/src", e.dir);
+    uint64_t size = 3 * PART + 999;
+    s3x_test_write_pattern_file(src, size, 61);
+    assert_int_equal(s_put_file(&e, "handoff", src), 0);
+    struct s_handoff h = {0};
+    struct s3x_transfer_options o;
+    s3x_transfer_options_init(&o);
+    o.kind = S3X_TRANSFER_GET;
+    o.bucket = e.bucket;
+    o.key = "handoff";
+    o.on_part = s_take_part;
+    o.user_data = &h;
+    assert_int_equal(s3x_test_run_transfer(e.client, &o, NULL), 0);
+    assert_int_equal(h.count, 4);
+    assert_int_equal(h.out_of_order, 0);
+    struct s3x_pool_stats st = {.struct_size = sizeof(st)};
+    assert_int_equal(s3x_pool_stats(s3x_client_pool(e.client), &st), 0);
+    assert_int_equal(st.live_tickets, 4); /* the consumer holds them: their memory still counts */
+    uint64_t total = 0;
+    for (int i = 0; i < h.count; ++i) {
+        void *buf = NULL;
+        assert_int_equal(s3x_ticket_claim(h.tickets[i], &buf), 0);
+        const uint8_t *b = buf;
+        for (size_t j = 0; j < h.lens[i]; j += 4099) {
+            assert_int_equal(b[j], s3x_test_pattern_byte(h.offsets[i] + j, 61));
+        }
+        total += h.lens[i];
+        s3x_ticket_release(h.tickets[i]);
+    }
+    assert_int_equal(total, size);
+    assert_int_equal(s3x_pool_stats(s3x_client_pool(e.client), &st), 0);
+    assert_int_equal(st.live_tickets, 0);
+    s_env_clean_up(&e);
+}
+
 int main(int argc, char **argv) {
     static const struct CMUnitTest tests[] = {
         S3X_TEST(test_round_trip_file_sizes),
@@ -427,6 +494,7 @@ int main(int argc, char **argv) {
         S3X_TEST(test_failing_pool),
         S3X_TEST(test_cancel_at_random_moments),
         S3X_TEST(test_cancel_200_transfers_no_orphans),
+        S3X_TEST(test_ticket_handoff),
     };
     return S3X_TEST_MAIN(argc, argv, "transfer", tests);
 }

@@ -331,6 +331,49 @@ static void s_on_progress(struct s3x_transfer *t, uint64_t done, uint64_t total,
     atomic_fetch_add(&p->calls, 1);
 }
 
+struct s_stream {
+    uint64_t size;
+    uint64_t pos;
+    uint32_t seed;
+};
+
+static int s_read_pattern(struct s3x_transfer *t, uint8_t *buf, size_t cap, size_t *out_len, void *user) {
+    (void)t;
+    struct s_stream *s = user;
+    size_t n = cap < 1048576 ? cap : 1048576;
+    if (n > s->size - s->pos) {
+        n = (size_t)(s->size - s->pos);
+    }
+    for (size_t i = 0; i < n; ++i) {
+        buf[i] = s3x_test_pattern_byte(s->pos + i, s->seed);
+    }
+    s->pos += n;
+    *out_len = n;
+    return 0;
+}
+
+struct s_check {
+    uint64_t next;
+    uint32_t seed;
+    int bad;
+};
+
+static int s_write_check(struct s3x_transfer *t, const uint8_t *data, size_t len, uint64_t offset, void *user) {
+    (void)t;
+    struct s_check *c = user;
+    if (offset != c->next) {
+        c->bad++;
+    }
+    for (size_t i = 0; i < len; i += 511) {
+        if (data[i] != s3x_test_pattern_byte(offset + i, c->seed)) {
+            c->bad++;
+            break;
+        }
+    }
+    c->next = offset + len;
+    return 0;
+}
+
 static void test_large_round_trip_two_part_limit(void **state) {
     /* 300 MiB by default; 1 GiB with S3X_TEST_LARGE=1 (the normal build in scripts/test); 40 MiB
      * with S3X_TEST_SMALL=1 (sanitizer builds, where every byte copied is instrumented). */
@@ -377,6 +420,27 @@ static void test_large_round_trip_two_part_limit(void **state) {
     assert_int_equal(s_transfer(&e, S3X_TRANSFER_GET, "large", dst), 0);
     s3x_test_assert_pattern_file(dst, size, 41);
     struct s3x_pool_stats st = {.struct_size = sizeof(st)};
+    assert_int_equal(s3x_pool_stats(s3x_client_pool(e.client), &st), 0);
+    assert_true(st.peak_allocated_bytes <= 2 * PART);
+    /* The same size as a stream of unknown length, read back through the ordered callback. */
+    struct s_stream stream = {.size = size, .seed = 42};
+    s3x_transfer_options_init(&o);
+    o.kind = S3X_TRANSFER_PUT;
+    o.bucket = e.bucket;
+    o.key = "large-stream";
+    o.read = s_read_pattern;
+    o.user_data = &stream;
+    assert_int_equal(s3x_test_run_transfer(e.client, &o, NULL), 0);
+    struct s_check check = {.seed = 42};
+    s3x_transfer_options_init(&o);
+    o.kind = S3X_TRANSFER_GET;
+    o.bucket = e.bucket;
+    o.key = "large-stream";
+    o.write = s_write_check;
+    o.user_data = &check;
+    assert_int_equal(s3x_test_run_transfer(e.client, &o, NULL), 0);
+    assert_int_equal(check.next, size);
+    assert_int_equal(check.bad, 0);
     assert_int_equal(s3x_pool_stats(s3x_client_pool(e.client), &st), 0);
     assert_true(st.peak_allocated_bytes <= 2 * PART);
     uint64_t hwm_end = s_vm_hwm_kib();

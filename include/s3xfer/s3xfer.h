@@ -11,6 +11,7 @@
 #include <s3xfer/exports.h>
 #include <s3xfer/future.h>
 #include <s3xfer/log.h>
+#include <s3xfer/objects.h>
 #include <s3xfer/pool.h>
 #include <s3xfer/transfer.h>
 

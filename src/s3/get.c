@@ -18,6 +18,13 @@
  *
  * Example: 20 MiB object, 8 MiB parts, window 20: part 0 [0, 8 MiB) learns size 20 MiB -> 3 parts;
  * parts 1 [8, 16) and 2 [16, 20 MiB) are reserved (8 MiB tickets) and fetched in parallel.
+ *
+ * Checksums. Part 0 asks for them (x-amz-checksum-mode: ENABLED). When its answer covers the
+ * whole object (200, or 206 with bytes 0-(size-1)/size) and carries a full-object
+ * x-amz-checksum-<alg> (not a composite "...-N", not x-amz-checksum-type COMPOSITE), the bytes
+ * are checked on the I/O thread before anything is delivered; a mismatch fails the transfer with
+ * S3X_ERR_TRANSFER_CHECKSUM_MISMATCH (nothing written, no ticket handed over). Parts of larger
+ * objects are not checked: S3 sends no checksum with a partial range.
  */
 #include "transfer_impl.h"
 
@@ -29,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,6 +71,11 @@ struct s_get {
     char *etag;
     uint32_t num_parts;
     struct s_part part0;
+    /* part 0's answer covered the whole object and named its checksum (event thread writes in
+     * on_headers, the I/O thread reads after the delivery task is posted) */
+    bool verify;
+    bool verify_unreadable; /* a checksum header that does not parse */
+    struct s3x_checksum_value verify_value;
     struct s_part *rest; /* parts 1..num_parts-1 */
     uint32_t next_reserve;
     uint32_t next_deliver; /* ordered destinations */
@@ -113,6 +126,55 @@ static void s_release_buffer(struct s_get *g, struct s_part *p) {
     }
 }
 
+/* --- checksums ------------------------------------------------------------------------------ */
+
+/* The full-object checksum of a whole-object answer, in preference order (cheapest first). */
+static void s_note_checksum(struct s_get *g, struct s3x_http_request *http, bool whole) {
+    static const enum s3x_checksum_algorithm order[] = {S3X_CHECKSUM_CRC64NVME, S3X_CHECKSUM_CRC32C,
+        S3X_CHECKSUM_CRC32, S3X_CHECKSUM_SHA1, S3X_CHECKSUM_SHA256};
+    g->verify = false;
+    g->verify_unreadable = false;
+    const char *type = s3x__http_request_response_header(http, "x-amz-checksum-type");
+    if (!whole || g->size == 0 || (type != NULL && strcasecmp(type, "COMPOSITE") == 0)) {
+        return;
+    }
+    for (size_t i = 0; i < S3X_ARRAY_LEN(order); ++i) {
+        const char *value = s3x__http_request_response_header(http, s3x_checksum_header_name(order[i]));
+        if (value == NULL) {
+            continue;
+        }
+        int rc = s3x_checksum_value_parse(order[i], value, strlen(value), &g->verify_value);
+        if (rc == 0 && g->verify_value.part_count > 0) {
+            continue; /* composite "...-N": a hash of the parts' digests, not of these bytes */
+        }
+        g->verify = true;
+        g->verify_unreadable = rc != 0;
+        g->verify_value.algorithm = order[i];
+        return;
+    }
+}
+
+/* I/O thread: part 0's bytes against the checksum its answer carried. */
+static int s_verify(const struct s_get *g, const struct s_part *p) {
+    if (g->verify_unreadable) {
+        return S3X_ERR_TRANSFER_CHECKSUM_MISMATCH;
+    }
+    struct s3x_checksum_state st;
+    struct s3x_checksum_value got;
+    int rc = s3x_checksum_init(&st, g->verify_value.algorithm);
+    if (rc == 0) {
+        rc = s3x_checksum_update(&st, p->buf, p->filled);
+    }
+    if (rc == 0) {
+        rc = s3x_checksum_final_value(&st, &got);
+    }
+    s3x_checksum_clean_up(&st);
+    if (rc == 0 && !s3x_checksum_value_equal(&got, &g->verify_value)) {
+        rc = S3X_ERR_TRANSFER_CHECKSUM_MISMATCH;
+    }
+    return rc;
+}
+
 /* --- delivery -------------------------------------------------------------------------------- */
 
 static int s_errno_to_error(int e) {
@@ -156,6 +218,9 @@ static void s_deliver_io(struct s3x_task *task, int status) {
     struct s_get *g = p->g;
     struct s3x_transfer *t = g->t;
     int rc = status != 0 ? S3X_ERR_CANCELED : 0;
+    if (rc == 0 && p->index == 0 && g->verify) {
+        rc = s_verify(g, p);
+    }
     if (rc == 0) {
         switch (g->dest) {
         case D_FILE_RANDOM:
@@ -220,9 +285,18 @@ static void s_delivered_on_loop(struct s3x_task *task, int status) {
         g->delivering = false;
         g->next_deliver++;
     }
-    if (p->io_error != 0) {
+    if (p->io_error == S3X_ERR_TRANSFER_CHECKSUM_MISMATCH) {
+        s_fail(g, p->io_error, 0, NULL,
+            g->verify_unreadable ? "the object's checksum header cannot be read"
+                                 : "the data does not match the object's checksum",
+            p->index);
+    } else if (p->io_error != 0) {
         s_fail(g, p->io_error, 0, NULL, "writing the data failed", p->index);
     } else {
+        if (p->index == 0 && g->verify) {
+            S3X_LOG_DEBUGF("get", "%llu bytes match their %s", (unsigned long long)p->filled,
+                s3x_checksum_header_name(g->verify_value.algorithm));
+        }
         g->parts_done++;
         atomic_fetch_add(&g->t->parts_done, 1);
         s3x__transfer_progress(g->t, p->filled);
@@ -261,6 +335,8 @@ static int s_on_headers(struct s3x_http_request *http, int status, void *user) {
     if (p->index == 0) {
         g->size = range.total;
         p->len = S3X_MIN(g->part_size, g->size);
+        bool whole = status == 200 || (range.has_range && range.first == 0 && range.last + 1 == range.total);
+        s_note_checksum(g, http, whole);
         const char *etag = s3x__http_request_response_header(http, "etag");
         if (etag != NULL && g->etag == NULL) {
             g->etag = s3x_mem_strdup(g->t->allocator, etag);
@@ -375,12 +451,15 @@ static int s_start_fetch(struct s_get *g, struct s_part *p) {
     uint64_t last = p->offset + (p->index == 0 ? g->part_size : p->len) - 1;
     snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)p->offset, (unsigned long long)last);
     struct s3x_sigv4_header headers[2] = {{"Range", range}, {"If-Match", g->etag}};
+    if (p->index == 0) {
+        headers[1] = (struct s3x_sigv4_header){"x-amz-checksum-mode", "ENABLED"};
+    }
     struct s3x_s3_request_options o = {
         .method = "GET",
         .bucket = g->t->bucket,
         .key = g->t->key,
         .headers = headers,
-        .header_count = (p->index > 0 && g->etag != NULL) ? 2 : 1,
+        .header_count = (p->index == 0 || g->etag != NULL) ? 2 : 1,
         .sink = {.kind = S3X_HTTP_SINK_STREAM, .write = s_write, .on_retry = s_on_retry},
         .on_headers = s_on_headers,
         .on_done = s_on_fetched,

@@ -1,4 +1,5 @@
-/* Starts and stops the fault-injecting test server (see fault_server.h and fault_server.py). */
+/* Starts and stops the fault-injecting test server and talks to its control endpoints (see
+ * fault_server.h and fault_server.py). */
 #include "fault_server.h"
 
 #include <curl/curl.h>
@@ -136,28 +137,32 @@ void s3x_fault_server_stop(struct s3x_fault_server *s) {
 }
 
 struct s_text {
-    char buf[64];
+    char *buf;
+    size_t size; /* capacity including the NUL */
     size_t len;
 };
 
 static size_t s_collect(char *ptr, size_t size, size_t nmemb, void *userdata) {
     struct s_text *t = userdata;
     size_t n = size * nmemb;
-    size_t room = sizeof(t->buf) - 1 - t->len;
-    size_t take = n < room ? n : room;
-    memcpy(t->buf + t->len, ptr, take);
-    t->len += take;
+    if (t->buf != NULL && t->size > 0) {
+        size_t room = t->size - 1 - t->len;
+        size_t take = n < room ? n : room;
+        memcpy(t->buf + t->len, ptr, take);
+        t->len += take;
+    }
     return n;
 }
 
-long s3x_fault_server_stat(const struct s3x_fault_server *s, const char *name) {
-    char url[256];
-    snprintf(url, sizeof(url), "%s/__stats/%s", s->base_url, name);
+long s3x_fault_server_request(const struct s3x_fault_server *s, const char *method, const char *path,
+    const char *body, char *out, size_t out_size) {
+    char url[1024];
+    snprintf(url, sizeof(url), "%s%s", s->base_url, path);
     CURL *h = curl_easy_init();
     if (h == NULL) {
         return -1;
     }
-    struct s_text t = {.len = 0};
+    struct s_text t = {.buf = out, .size = out_size, .len = 0};
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_CAINFO, s3x_fault_server_ca_file());
@@ -165,13 +170,50 @@ long s3x_fault_server_stat(const struct s3x_fault_server *s, const char *name) {
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s_collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    }
+    if (body != NULL) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
     CURLcode c = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
-    if (c != CURLE_OK || status != 200) {
+    if (out != NULL && out_size > 0) {
+        out[t.len] = '\0';
+    }
+    return c == CURLE_OK ? status : -1;
+}
+
+long s3x_fault_server_stat(const struct s3x_fault_server *s, const char *name) {
+    char path[256];
+    char text[64];
+    snprintf(path, sizeof(path), "/__stats/%s", name);
+    if (s3x_fault_server_request(s, "GET", path, NULL, text, sizeof(text)) != 200) {
         return -1;
     }
-    t.buf[t.len] = '\0';
-    return strtol(t.buf, NULL, 10);
+    return strtol(text, NULL, 10);
+}
+
+int s3x_fault_server_set_faults(const struct s3x_fault_server *s, const char *json) {
+    char answer[1024];
+    long status = s3x_fault_server_request(s, "POST", "/__faults", json, answer, sizeof(answer));
+    if (status != 200) {
+        fprintf(stderr, "fault server: rules refused (HTTP %ld): %s\n", status, answer);
+        return -1;
+    }
+    return 0;
+}
+
+int s3x_fault_server_clear_faults(const struct s3x_fault_server *s) {
+    return s3x_fault_server_request(s, "DELETE", "/__faults", NULL, NULL, 0) == 204 ? 0 : -1;
+}
+
+int s3x_fault_server_create_bucket(const struct s3x_fault_server *s, const char *bucket) {
+    char path[512];
+    snprintf(path, sizeof(path), "/%s", bucket);
+    return s3x_fault_server_request(s, "PUT", path, NULL, NULL, 0) == 200 ? 0 : -1;
 }

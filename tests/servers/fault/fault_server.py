@@ -7,7 +7,7 @@ Start:  /usr/bin/python3 fault_server.py [--host 127.0.0.1] [--port 0] [--verbos
         runs on the connection's thread). The server exits when its stdin closes (so a crashed
         test never leaves it running) or on a request to /__shutdown.
 
-Resources (ROUTES, data-driven; issue 9 adds an in-memory S3 object store the same way):
+Resources (ROUTES, data-driven):
   GET|HEAD /data/<size>       <size> bytes of the deterministic pattern (see pattern()), with
                               Range support (bytes=a-b, a-, -n; 206 / 416), ETag, Accept-Ranges
   ANY      /echo[/...]        the request body back; headers x-echo-method, x-echo-path,
@@ -15,37 +15,76 @@ Resources (ROUTES, data-driven; issue 9 adds an in-memory S3 object store the sa
                               x-echo-h-<name> for every request header
   PUT|POST /sink[/...]        consumes the body; x-sink-bytes, x-sink-sha256, x-sink-chunked and a
                               JSON body
-  GET      /__stats           JSON: connections, requests, uploaded_bytes, counters (connections
-                              and requests leave out those used only for /__ paths)
-  GET      /__stats/<name>    one number: connections | requests | uploaded_bytes | counter/<id>
+  GET      /__stats           JSON: connections, requests, uploaded_bytes, counters, rules, store
+  GET      /__stats/<name>    one number: connections | requests | uploaded_bytes | counter/<id> |
+                              rule/<i>/matched | rule/<i>/fired | buckets | objects | uploads
+  GET      /__faults          JSON: the fault rules with their matched/fired counts
+  POST     /__faults          replaces the rules (JSON, below); ?append adds to them
+  DELETE   /__faults          removes every rule
   ANY      /__shutdown        stops the server
+  anything else               the in-memory S3 object store (s3_store.py: path-style buckets,
+                              objects, ranges, If-Match, multipart uploads, md5 ETags); so buckets
+                              named data, echo, sink or starting with __ cannot be used
 
-Faults (FAULTS, data-driven), chosen per request by a header:
-  x-fault: <name>[; key=value]...        e.g. "slowdown; times=2", "stall; after=1000"
-  x-fault-id: <id>                        counter key (default: "<name> <path>")
-Every request carrying a fault or an id bumps the counter of its key; the fault applies while the
-counter is <= times (no times: always). So "slowdown; times=2" with an id fails attempts 1 and 2 of
-that request and lets attempt 3 through to the resource.
+Faults (FAULTS, data-driven) are chosen per request in one of two ways.
+
+ 1. A header (the engine tests):
+      x-fault: <name>[; key=value]...        e.g. "slowdown; times=2", "stall; after=1000"
+      x-fault-id: <id>                        counter key (default: "<name> <path>")
+    Every request carrying a fault or an id bumps the counter of its key; the fault applies while
+    the counter is <= times (no times: always). So "slowdown; times=2" with an id fails attempts 1
+    and 2 of that request and lets attempt 3 through to the resource.
+
+ 2. Rules set through POST /__faults (the S3 tests, which cannot add headers):
+      [{"match": {"op": "UploadPart", "method": "PUT", "path": "regex", "query": "regex"},
+        "nth": 2,                      (or [1, 3]: which matching requests; 1-based)
+        "times": 2,                    (or: the first 2 matching requests)
+        "probability": 0.05, "seed": 7 (or: each matching request with this chance)
+        "fault": "reset-mid-body", "params": {"after": 1000}}, ...]
+    Every key of "match" is optional; "op" is the S3 operation (GetObject, PutObject, HeadObject,
+    UploadPart, CreateMultipartUpload, CompleteMultipartUpload, AbortMultipartUpload,
+    ListMultipartUploads, ListParts, ListObjects, CreateBucket, DeleteObject, ...) or a list of
+    them; path and query are regular expressions searched in the path and the raw query. With
+    none of nth/times/probability a rule fires on every match. Each rule counts the requests it
+    matches (`matched`) and those it fired on (`fired`); when several rules fire on one request
+    the first one wins, and the others still count the match. Requests to /__ paths never match.
 
   slowdown | unavailable | internal | bad-gateway | gateway-timeout | denied | not-found | error200
-                     an S3-style XML error document with that status (error200: 200 + <Error>)
+                     an S3-style XML error document with that status (error200: 200 + <Error>);
+                     `code` and `message` replace the S3 code and text (error200; code=InvalidPart)
+  error; status=N; code=C
+                     an S3 error document with any status and code (default 500 InternalError)
   status; code=N     a bare status N with a small XML error body
   reset              read the request, then reset the connection (RST) before any header
   reset-upload       reset after `after` bytes of the request body (default 0)
   stall-upload       stop reading the request body after `after` bytes; hold until the client goes
   reset-mid-body     send the headers and `after` body bytes (default half), then RST
   short-body         declare Content-Length L, send L-`missing` bytes (default half), then close
+                     (these body faults, and stall, always withhold at least the last byte)
   stall              send the headers and `after` body bytes (default 0), then silence until the
-                     client goes away (or for `ms` milliseconds, then the rest)
-  drip               send the body `chunk` bytes (16) every `interval_ms` (50)
+                     client goes away (or for `ms` milliseconds, then the rest); an answer without a
+                     body (HEAD, 204, an empty PutObject/UploadPart answer) stalls before its headers
+  lost-answer        execute the request (the store changes), then reset before any header: the
+                     client cannot tell whether it happened
+  drip               send the body `chunk` bytes (16) every `interval_ms` (50); with `bytes`, only
+                     the first `bytes` bytes so, then the rest at full speed
   delay              wait `ms` milliseconds before answering
   chunked            answer with Transfer-Encoding: chunked (`chunk` bytes per chunk, 65536)
   close              answer normally with Connection: close
+  checksum           answer normally, with x-amz-checksum-<alg> (default crc32c) set to a value
+                     that does not match the body (`value` to choose it) and x-amz-checksum-type
+                     FULL_OBJECT
+  replace            answer normally, then replace the object (same size, other bytes, new ETag):
+                     later requests with If-Match on the old ETag get 412 PreconditionFailed
+  ignore-range       answer as a server without range support: 200 and the whole object
+The store's errors (NoSuchKey, PreconditionFailed, InvalidPart, ...) are real answers, not faults.
 """
 
 import argparse
+import copy
 import hashlib
 import json
+import random
 import re
 import select
 import socket
@@ -54,8 +93,12 @@ import struct
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+import s3_store
 
 VERBOSE = False
 STOP = threading.Event()
@@ -112,6 +155,95 @@ class State:
 
 
 STATE = State()
+STORE = s3_store.Store()
+
+
+class RuleError(Exception):
+    pass
+
+
+class Rule:
+    """One fault rule of POST /__faults (see the top of this file)."""
+
+    def __init__(self, doc):
+        if not isinstance(doc, dict):
+            raise RuleError("a rule must be an object")
+        unknown = set(doc) - {"match", "nth", "times", "probability", "seed", "fault", "params"}
+        if unknown:
+            raise RuleError("unknown rule keys: %s" % ", ".join(sorted(unknown)))
+        match = doc.get("match") or {}
+        if not isinstance(match, dict) or set(match) - {"op", "method", "path", "query"}:
+            raise RuleError("match takes op, method, path and query")
+        ops = match.get("op")
+        self.ops = None if ops is None else ({ops} if isinstance(ops, str) else set(ops))
+        self.method = match.get("method")
+        try:
+            self.path = re.compile(match["path"]) if "path" in match else None
+            self.query = re.compile(match["query"]) if "query" in match else None
+        except re.error as e:
+            raise RuleError("bad regular expression: %s" % e)
+        nth = doc.get("nth")
+        self.nth = None if nth is None else ({int(nth)} if isinstance(nth, (int, str)) else {int(n) for n in nth})
+        self.times = None if doc.get("times") is None else int(doc["times"])
+        self.probability = None if doc.get("probability") is None else float(doc["probability"])
+        self.rng = random.Random(doc.get("seed", 1))
+        self.fault = doc.get("fault")
+        if self.fault not in FAULTS:
+            raise RuleError("unknown fault %r" % (self.fault,))
+        self.params = dict(doc.get("params") or {})
+        self.matched = 0
+        self.fired = 0
+
+    def matches(self, method, path, query, op):
+        return ((self.ops is None or op in self.ops) and (self.method is None or self.method == method) and
+                (self.path is None or self.path.search(path)) and (self.query is None or self.query.search(query)))
+
+    def fires(self):
+        """Counts one matching request; whether the fault applies to it."""
+        self.matched += 1
+        if self.nth is not None and self.matched not in self.nth:
+            return False
+        if self.times is not None and self.matched > self.times:
+            return False
+        return self.probability is None or self.rng.random() < self.probability
+
+    def describe(self):
+        return {"fault": self.fault, "params": self.params, "matched": self.matched, "fired": self.fired}
+
+
+class Rules:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rules = []
+
+    def set(self, docs, append):
+        rules = [Rule(d) for d in docs]
+        with self.lock:
+            self.rules = (self.rules if append else []) + rules
+            return len(self.rules)
+
+    def pick(self, method, path, query, op):
+        """The (fault name, params) of the first rule that fires on this request, else (None, {})."""
+        chosen = None
+        with self.lock:
+            for r in self.rules:
+                if r.matches(method, path, query, op) and r.fires() and chosen is None:
+                    r.fired += 1
+                    chosen = r
+        return (chosen.fault, dict(chosen.params)) if chosen else (None, {})
+
+    def stat(self, index, what):
+        with self.lock:
+            if 0 <= index < len(self.rules) and what in ("matched", "fired"):
+                return getattr(self.rules[index], what)
+        return None
+
+    def snapshot(self):
+        with self.lock:
+            return [r.describe() for r in self.rules]
+
+
+RULES = Rules()
 
 
 class Abort(Exception):
@@ -126,12 +258,19 @@ class Response:
         self.pieces = pieces if pieces is not None else (lambda: iter([body] if body else []))
 
 
-def xml_error(status, code, message, resource="/"):
+def xml_error(status, code, message, resource="/", headers=None):
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message>'
-        "<Resource>%s</Resource><RequestId>fault-%d</RequestId></Error>" % (code, message, resource, time.monotonic_ns())
+        "<Resource>%s</Resource><RequestId>fault-%d</RequestId></Error>"
+        % (escape(str(code)), escape(str(message)), escape(resource), time.monotonic_ns())
     ).encode()
-    return Response(status, [("Content-Type", "application/xml")], body)
+    return Response(status, [("Content-Type", "application/xml")] + list(headers or []), body)
+
+
+def pieces_of(data):
+    """The body in PIECE-sized views (no copies: drip and partial sends slice them cheaply)."""
+    view = memoryview(data)
+    return lambda: (view[i:i + PIECE] for i in range(0, len(view), PIECE))
 
 
 # --- resources ----------------------------------------------------------------------------------
@@ -188,19 +327,63 @@ def r_sink(h, m, body):
 
 
 def r_stats(h, m, body):
-    return Response(200, [("Content-Type", "application/json")], json.dumps(STATE.snapshot()).encode())
+    doc = dict(STATE.snapshot(), rules=RULES.snapshot(), store=STORE.counts())
+    return Response(200, [("Content-Type", "application/json")], json.dumps(doc).encode())
 
 
 def r_stat(h, m, body):
     snap = STATE.snapshot()
     name = urllib.parse.unquote(m.group(1))
+    rule = re.fullmatch(r"rule/(\d+)/(\w+)", name)
+    counts = STORE.counts()
     if name.startswith("counter/"):
         value = snap["counters"].get(name[len("counter/"):], 0)
+    elif rule:
+        value = RULES.stat(int(rule.group(1)), rule.group(2))
+        if value is None:
+            return xml_error(404, "NoSuchKey", "no such rule statistic", h.path)
+    elif name in counts:
+        value = counts[name]
     elif name in snap and name != "counters":
         value = snap[name]
     else:
         return xml_error(404, "NoSuchKey", "no such statistic", h.path)
     return Response(200, [("Content-Type", "text/plain")], b"%d" % value)
+
+
+def r_faults(h, m, body):
+    if h.command == "GET":
+        return Response(200, [("Content-Type", "application/json")], json.dumps(RULES.snapshot()).encode())
+    if h.command == "DELETE":
+        RULES.set([], False)
+        return Response(204)
+    try:
+        doc = json.loads(body.data.decode() or "[]")
+        docs = doc.get("rules", []) if isinstance(doc, dict) else doc
+        if not isinstance(docs, list):
+            raise RuleError("expected a list of rules")
+        count = RULES.set(docs, "append" in urllib.parse.parse_qs(urllib.parse.urlsplit(h.path).query,
+                                                                  keep_blank_values=True))
+    except (ValueError, TypeError, RuleError) as e:
+        return xml_error(400, "InvalidFaultRule", str(e), h.path)
+    return Response(200, [("Content-Type", "application/json")], json.dumps({"rules": count}).encode())
+
+
+def r_s3(h, m, body):
+    parts = urllib.parse.urlsplit(h.path)
+    if body.length > len(body.data):
+        return xml_error(400, "EntityTooLarge", "The fault server keeps at most %d bytes" % ECHO_KEEP, parts.path)
+    headers = h.headers
+    if getattr(h, "ignore_range", False):
+        headers = copy.deepcopy(h.headers)
+        del headers["Range"]
+    try:
+        status, headers, data = STORE.handle(h.command, parts.path, parts.query, headers, body.data)
+    except s3_store.S3Error as e:
+        if e.status == 304:
+            return Response(304, e.headers)
+        return xml_error(e.status, e.code, e.message, parts.path, e.headers)
+    return Response(status, headers, length=len(data), pieces=pieces_of(data))
 
 
 def r_shutdown(h, m, body):
@@ -216,7 +399,9 @@ ROUTES = [
     (re.compile(r"^/sink(/.*)?$"), ("PUT", "POST"), r_sink),
     (re.compile(r"^/__stats$"), ("GET",), r_stats),
     (re.compile(r"^/__stats/(.+)$"), ("GET",), r_stat),
+    (re.compile(r"^/__faults$"), ("GET", "POST", "DELETE"), r_faults),
     (re.compile(r"^/__shutdown$"), None, r_shutdown),
+    (re.compile(r"^/"), None, r_s3),
 ]
 
 
@@ -227,8 +412,12 @@ def route(h, body):
         if m:
             if methods is not None and h.command not in methods:
                 return xml_error(405, "MethodNotAllowed", "method not allowed", path)
-            return fn(h, m, body)
-    return xml_error(404, "NoSuchKey", "The specified key does not exist.", path)
+            try:
+                return fn(h, m, body)
+            except Exception as e:  # a bug of this server: loud, and not retried by clients
+                sys.stderr.write("fault-server: %s %s: %s\n%s" % (h.command, h.path, e, traceback.format_exc()))
+                return xml_error(501, "FaultServerBug", "%s: %s" % (type(e).__name__, e), path)
+    return xml_error(400, "InvalidURI", "Could not parse the specified URI.", path)
 
 
 # --- faults ---------------------------------------------------------------------------------------
@@ -242,6 +431,7 @@ FAULTS = {
     "denied": ("error", (403, "AccessDenied", "Access Denied")),
     "not-found": ("error", (404, "NoSuchKey", "The specified key does not exist.")),
     "error200": ("error", (200, "InternalError", "We encountered an internal error. Please try again.")),
+    "error": ("error", (500, "InternalError", "We encountered an internal error. Please try again.")),
     "status": ("status", None),
     "reset": ("reset", None),
     "reset-upload": ("upload", "reset"),
@@ -253,6 +443,10 @@ FAULTS = {
     "delay": ("deliver", "delay"),
     "chunked": ("deliver", "chunked"),
     "close": ("deliver", "close"),
+    "checksum": ("modify", "checksum"),
+    "replace": ("modify", "replace"),
+    "lost-answer": ("lost", None),
+    "ignore-range": ("ignore-range", None),
 }
 
 
@@ -400,18 +594,29 @@ class Handler(BaseHTTPRequestHandler):
         return body
 
     # -- dispatch
-    def dispatch(self):
+    def choose_fault(self, path):
+        """(name, params) from the x-fault header (counted per id), else from the rules."""
         name, params = parse_fault(self.headers.get("x-fault"))
         fid = self.headers.get("x-fault-id") or params.get("id")
+        if name or fid:
+            count = STATE.bump(fid or "%s %s" % (name, path))
+            if name is not None and ("times" not in params or count <= int(params["times"])):
+                return name, params
+            return None, {}
+        if path.startswith("/__"):
+            return None, {}
+        query = urllib.parse.urlsplit(self.path).query
+        return RULES.pick(self.command, path, query, s3_store.operation(self.command, path, query, self.headers))
+
+    def dispatch(self):
         path = urllib.parse.urlsplit(self.path).path
         if not self.counted and not path.startswith("/__"):
             self.counted = True  # connections that only ask for /__stats are not counted
             STATE.add("connections")
         if not path.startswith("/__"):
             STATE.add("requests")
-        count = STATE.bump(fid or "%s %s" % (name, path)) if (name or fid) else 0
-        active = name is not None and ("times" not in params or count <= int(params["times"]))
-        kind, arg = FAULTS.get(name, ("unknown", None)) if active else (None, None)
+        name, params = self.choose_fault(path)
+        kind, arg = FAULTS.get(name, ("unknown", None)) if name is not None else (None, None)
         body = self.read_body(arg if kind == "upload" else None, params)
         if kind == "unknown":
             return self.deliver(xml_error(400, "UnknownFault", "unknown fault %s" % name, path), None, {})
@@ -419,15 +624,45 @@ class Handler(BaseHTTPRequestHandler):
             self.reset()
         if kind == "error":
             status, code, message = arg
+            status = int(params.get("status", status))
+            if "code" in params:
+                code, message = params["code"], params.get("message", "Injected %s." % params["code"])
             return self.deliver(xml_error(status, code, message, path), None, {})
         if kind == "status":
             code = int(params.get("code", 500))
             return self.deliver(xml_error(code, "Status%d" % code, "status %d" % code, path), None, {})
-        return self.deliver(route(self, body), arg if kind == "deliver" else None, params)
+        self.ignore_range = kind == "ignore-range"
+        resp = route(self, body)
+        if kind == "lost":
+            self.reset()  # executed, but the client never learns it
+        if kind == "modify":
+            self.modify(resp, arg, params, path)
+        return self.deliver(resp, arg if kind == "deliver" else None, params)
+
+    def modify(self, resp, what, params, path):
+        if what == "checksum":
+            alg = str(params.get("alg", "crc32c")).lower()
+            name = "x-amz-checksum-" + alg
+            right = [v for k, v in resp.headers if k.lower() == name]
+            value = str(params.get("value", "AAAAAA==" if alg in ("crc32", "crc32c") else "AAAAAAAAAAA="))
+            if right and right[0] == value:
+                value = "AQAAAA==" if alg in ("crc32", "crc32c") else "AQAAAAAAAAA="
+            resp.headers = [(k, v) for k, v in resp.headers if not k.lower().startswith("x-amz-checksum-")]
+            resp.headers += [(name, value), ("x-amz-checksum-type", "FULL_OBJECT")]
+        elif what == "replace":
+            bucket, key = s3_store.split_path(path)
+            if bucket is not None and key is not None:
+                STORE.replace_object(bucket, key)
 
     def deliver(self, resp, mode, params):
         if mode == "delay":
             time.sleep(float(params.get("ms", 100)) / 1000.0)
+        empty = self.command == "HEAD" or resp.status in (204, 304) or resp.length == 0
+        if mode == "stall" and empty:
+            # no body to stall in: silence before the headers instead
+            ms = params.get("ms")
+            if self.wait_client_gone(None if ms is None else float(ms) / 1000.0):
+                raise Abort()
         self.send_response(resp.status)
         for k, v in resp.headers:
             self.send_header(k, v)
@@ -453,13 +688,17 @@ class Handler(BaseHTTPRequestHandler):
                     w.write(b"%x\r\n" % len(part) + part + b"\r\n")
             w.write(b"0\r\n\r\n")
             return
+        # A body fault always withholds at least the last byte: `after` beyond the body is clamped
+        # (a short last part must not let the fault pass unnoticed).
+        last = max(0, resp.length - 1)
         stop_at, after_stop = resp.length, None
         if mode == "reset":
-            stop_at, after_stop = int(params.get("after", resp.length // 2)), "reset"
+            stop_at, after_stop = min(last, int(params.get("after", resp.length // 2))), "reset"
         elif mode == "short":
-            stop_at, after_stop = resp.length - int(params.get("missing", max(1, resp.length // 2))), "close"
+            missing = min(resp.length, max(1, int(params.get("missing", max(1, resp.length // 2)))))
+            stop_at, after_stop = resp.length - missing, "close"
         elif mode == "stall":
-            stop_at, after_stop = int(params.get("after", 0)), "stall"
+            stop_at, after_stop = min(last, int(params.get("after", 0))), "stall"
         sent = 0
         pieces = resp.pieces()
         pending = b""
@@ -480,12 +719,16 @@ class Handler(BaseHTTPRequestHandler):
                         raise Abort()
                     after_stop = None
             limit = len(pending) if after_stop is None else min(len(pending), stop_at - sent)
-            if mode == "drip":
+            dripping = mode == "drip" and ("bytes" not in params or sent < int(params["bytes"]))
+            if dripping:
                 limit = min(limit, int(params.get("chunk", 16)))
+                if "bytes" in params:
+                    limit = min(limit, int(params["bytes"]) - sent)
             w.write(pending[:limit])
             sent += limit
             pending = pending[limit:]
-            if mode == "drip":
+            if dripping:
+                w.flush()
                 time.sleep(float(params.get("interval_ms", 50)) / 1000.0)
         if after_stop == "stall" and sent == stop_at:
             if self.wait_client_gone(None if params.get("ms") is None else float(params["ms"]) / 1000.0):

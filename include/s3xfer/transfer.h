@@ -28,6 +28,26 @@
  * S3X_ERR_TRANSFER_TOO_MANY_PARTS. A failed or cancelled multipart upload is aborted
  * (AbortMultipartUpload), so no orphaned parts remain.
  *
+ * Pushed writes (S3X_TRANSFER_PUSH). An upload of unknown length whose data the application
+ * pushes chunk by chunk with s3x_transfer_write; parts of the client's part size, one PutObject
+ * when the data ends within the first part (an empty object included), else a multipart upload
+ * (at most 10,000 parts: S3X_ERR_TRANSFER_TOO_MANY_PARTS beyond). Any number of these may be open
+ * at once under a small memory limit, written in any order, without deadlock:
+ *   - Admission. s3x_transfer_start reserves the transfer's guaranteed buffer (one part) from the
+ *     pool at high priority, so streams are admitted in the order they were started. With
+ *     S3X_TRANSFER_ADMISSION_WAIT (the default) the transfer waits in line; writes made meanwhile
+ *     wait too (their futures complete once admitted and the data copied). With
+ *     S3X_TRANSFER_ADMISSION_FAIL_FAST, s3x_transfer_start returns S3X_ERR_POOL_EXHAUSTED when the
+ *     buffer cannot be had without waiting.
+ *   - Progress. An admitted stream always keeps one buffer: while a part uploads from it, more
+ *     data goes into an extra buffer if the pool can give one at once (low priority, never while
+ *     others wait), else the write waits until a part upload returns its buffer. Extra buffers go
+ *     back to the pool as their uploads finish. At rest a stream holds exactly one buffer, so
+ *     streams never hold each other up; the limit is never exceeded.
+ *   - The guaranteed buffer goes back at the end of the stream (or at a failure or cancel). The
+ *     transfer completes only after a write with eof, a failure or s3x_transfer_cancel: one
+ *     released without any of these stays open and keeps its buffer, so cancel what you abandon.
+ *
  * Threads. on_done and on_progress run on the client's event thread; `write`, `on_part` and
  * `read` run on one of the client's I/O threads, one call at a time per transfer. None of them may
  * block for long; none may release the client's last reference.
@@ -53,6 +73,13 @@ struct s3x_transfer;
 enum s3x_transfer_kind {
     S3X_TRANSFER_GET = 1,
     S3X_TRANSFER_PUT = 2,
+    S3X_TRANSFER_PUSH = 3, /* upload of data written with s3x_transfer_write */
+};
+
+/* How a pushed-write upload (S3X_TRANSFER_PUSH) is admitted: see "Pushed writes" above. */
+enum s3x_transfer_admission {
+    S3X_TRANSFER_ADMISSION_WAIT = 0,      /* wait in line for the guaranteed buffer */
+    S3X_TRANSFER_ADMISSION_FAIL_FAST = 1, /* s3x_transfer_start fails with S3X_ERR_POOL_EXHAUSTED instead */
 };
 
 #define S3X_TRANSFER_SIZE_UNKNOWN UINT64_MAX
@@ -118,6 +145,8 @@ struct s3x_transfer_options {
     uint32_t delivery_window_parts;
     /* PUT source (instead of file_path): a stream of unknown length. */
     s3x_transfer_read_fn *read;
+    /* PUSH: no source here (the data comes from s3x_transfer_write); how the stream is admitted. */
+    enum s3x_transfer_admission admission;
 
     const char *content_type;        /* PUT; NULL = none */
     enum s3x_checksum_algorithm checksum; /* PUT: used when checksum_set, else the client's */
@@ -131,12 +160,15 @@ struct s3x_transfer_options {
 S3X_API void s3x_transfer_options_init(struct s3x_transfer_options *options);
 
 /* Starts a transfer; *out holds a reference for the caller. Returns 0 (on_done will fire exactly
- * once), or S3X_ERR_INVALID_ARGUMENT (no bucket/key, no or several destinations/sources, ...),
- * S3X_ERR_NOT_FOUND / S3X_ERR_PERMISSION / S3X_ERR_IO (PUT source file), S3X_ERR_OOM (on_done
- * never fires). */
+ * once), or S3X_ERR_INVALID_ARGUMENT (no bucket/key, no or several destinations/sources, a PUSH
+ * with a source, ...), S3X_ERR_NOT_FOUND / S3X_ERR_PERMISSION / S3X_ERR_IO (PUT source file),
+ * S3X_ERR_POOL_EXHAUSTED (PUSH with S3X_TRANSFER_ADMISSION_FAIL_FAST and no buffer free now; or
+ * the pool's error when it refuses the guaranteed buffer at once), S3X_ERR_OOM (on_done never
+ * fires). */
 S3X_API int s3x_transfer_start(struct s3x_client *client, const struct s3x_transfer_options *options,
     struct s3x_transfer **out);
 S3X_API struct s3x_transfer *s3x_transfer_acquire(struct s3x_transfer *transfer);
+
 S3X_API struct s3x_transfer *s3x_transfer_release(struct s3x_transfer *transfer);
 
 /* Cancels from any thread: the transfer completes with S3X_ERR_CANCELED unless it already
@@ -149,6 +181,23 @@ S3X_API int s3x_transfer_wait(struct s3x_transfer *transfer, uint64_t timeout_ms
 /* The result once complete, else NULL. */
 S3X_API const struct s3x_transfer_result *s3x_transfer_result(const struct s3x_transfer *transfer);
 S3X_API void s3x_transfer_metrics(const struct s3x_transfer *transfer, struct s3x_transfer_metrics *out);
+
+/* Pushed writes (S3X_TRANSFER_PUSH): hands `len` bytes at `data` to the upload; `eof` ends the
+ * object after them (a write of 0 bytes with eof ends it too; 0 bytes in all make an empty
+ * object). Returns a future (never NULL; the caller releases it) that completes when the data has
+ * been copied into the transfer's pool buffers, so the caller may then reuse `data`, which must
+ * stay valid until then. It completes at once when the data fits the buffer in hand; it waits
+ * while the stream is not yet admitted or all its buffers are uploading. At most one write may be
+ * in flight per transfer. The future completes with:
+ *   0                          the data is taken (with eof: the transfer will complete on its own)
+ *   S3X_ERR_INVALID_STATE      a write is already in flight, or the object was already ended
+ *   S3X_ERR_INVALID_ARGUMENT   NULL transfer, data NULL with len > 0, not a PUSH transfer
+ *   the transfer's error       it failed or was cancelled (before or while the write waited)
+ *   S3X_ERR_OOM
+ * A callback registered on the future without an executor runs on the registering thread when the
+ * future is already complete, else on the client's event thread, and must not block. May be
+ * called from any thread, one write at a time. */
+S3X_API struct s3x_future *s3x_transfer_write(struct s3x_transfer *transfer, const void *data, size_t len, bool eof);
 
 #ifdef __cplusplus
 }

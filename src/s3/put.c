@@ -19,10 +19,13 @@
  *
  * Part states: RESERVING -> READING -> READY -> UPLOADING -> DONE. `active` counts parts in
  * RESERVING, READING and UPLOADING plus a control request (create/complete/abort) in flight.
+ *
+ * The request side (part uploads, create, complete, abort, completion) is shared with pushed
+ * writes (push.c) through put_impl.h: a source with hooks (`u->source`) hands over filled stream
+ * parts with s3x__put_part_filled and decides what happens to a part's buffer after its upload.
  */
-#include "transfer_impl.h"
+#include "put_impl.h"
 
-#include "s3/complete_body.h"
 #include "s3/responses.h"
 
 #include <errno.h>
@@ -34,81 +37,34 @@
 
 #define S_MIB ((uint64_t)1024 * 1024)
 
-enum s_state { U_IDLE, U_RESERVING, U_READING, U_READY, U_UPLOADING, U_DONE };
-enum s_stage { S_PARTS, S_COMPLETING, S_ABORTING, S_FINISHED };
+static void s_pump(struct s3x__put *u);
+static void s_upload_ready(struct s3x__put *u);
 
-struct s_put;
-
-struct s_upart {
-    struct s_put *u;
-    uint32_t index; /* 0-based; part number index + 1 */
-    enum s_state state;
-    uint64_t offset;
-    size_t len;      /* bytes in the part (stream: known after the read) */
-    struct s3x_future *reservation;
-    uint64_t reserve_ns;
-    struct s3x_ticket *ticket;
-    uint8_t *buf;
-    size_t capacity;
-    bool eof; /* stream: the read reached the end */
-    struct s3x_s3_request *req;
-    struct s3x_task io_task;
-    struct s3x_task loop_task;
-    int io_error;
-    char *etag;
-    char checksum[S3X_CHECKSUM_VALUE_TEXT_MAX];
-};
-
-struct s_put {
-    struct s3x_transfer *t;
-    int fd;
-    bool stream; /* sequential reads, unknown size */
-    uint64_t size; /* known size; stream: bytes read so far */
-    uint64_t part_size;
-    uint32_t num_parts;   /* known size: fixed; stream: parts so far, final once eof_seen */
-    bool eof_seen;
-    bool single;          /* one PutObject */
-    bool reading;         /* stream: a read is in progress */
-    uint32_t next_read;   /* stream: the part whose read comes next */
-    struct s_upart **parts;
-    uint32_t parts_cap;
-    uint32_t next_reserve;
-    uint32_t parts_done;
-    uint32_t active;
-    uint32_t window;
-    bool failing;
-    enum s_stage stage;
-    char *upload_id;
-    bool create_sent;
-    struct s3x_s3_request *control;
-    struct s3x_s3_buf complete_body;
-    char *etag;
-};
-
-static void s_pump(struct s_put *u);
-static void s_maybe_advance(struct s_put *u);
-static void s_upload_ready(struct s_put *u);
-
-static void s_fail(struct s_put *u, int error, int cause, const struct s3x_s3_error_info *info, const char *what) {
+void s3x__put_fail(struct s3x__put *u, int error, int cause, const struct s3x_s3_error_info *info, const char *what) {
     s3x__transfer_fail(u->t, error, cause, info, "%s", what);
     if (u->failing) {
         return;
     }
     u->failing = true;
     for (uint32_t i = 0; i < u->num_parts; ++i) {
-        struct s_upart *p = u->parts[i];
-        if (p->state == U_RESERVING) {
+        struct s3x__upart *p = u->parts[i];
+        if (p->state == S3X__UPART_RESERVING) {
             s3x_future_complete_error(p->reservation, S3X_ERR_CANCELED);
-        } else if (p->state == U_UPLOADING) {
+        } else if (p->state == S3X__UPART_UPLOADING) {
             s3x__s3_request_cancel(p->req);
         }
     }
     /* A control request in flight (create, complete) is left to finish: cancelling a create the
      * server already executed would leave an upload nobody aborts. */
+    if (u->source != NULL) {
+        u->source->on_fail(u);
+    }
 }
 
-static void s_release_buffer(struct s_put *u, struct s_upart *p) {
-    if (p->ticket != NULL) {
+static void s_release_buffer(struct s3x__put *u, struct s3x__upart *p) {
+    if (p->ticket != NULL && u->source != NULL) {
+        u->source->release_buffer(u, p);
+    } else if (p->ticket != NULL) {
         s3x__transfer_unhold(u->t, p->capacity);
         p->ticket = s3x_ticket_release(p->ticket);
         p->buf = NULL;
@@ -129,10 +85,10 @@ static int s_errno_to_error(int e) {
 }
 
 /* Adds a part slot (stream parts are created as they are reached). */
-static struct s_upart *s_add_part(struct s_put *u) {
+struct s3x__upart *s3x__put_add_part(struct s3x__put *u) {
     if (u->num_parts == u->parts_cap) {
         uint32_t cap = u->parts_cap == 0 ? 16 : u->parts_cap * 2;
-        struct s_upart **grown =
+        struct s3x__upart **grown =
             s3x_mem_realloc(u->t->allocator, u->parts, u->parts_cap * sizeof(*grown), cap * sizeof(*grown));
         if (grown == NULL) {
             return NULL;
@@ -140,7 +96,7 @@ static struct s_upart *s_add_part(struct s_put *u) {
         u->parts = grown;
         u->parts_cap = cap;
     }
-    struct s_upart *p = s3x_mem_calloc(u->t->allocator, 1, sizeof(*p));
+    struct s3x__upart *p = s3x_mem_calloc(u->t->allocator, 1, sizeof(*p));
     if (p == NULL) {
         return NULL;
     }
@@ -154,7 +110,7 @@ static struct s_upart *s_add_part(struct s_put *u) {
 
 /* --- reading (I/O thread) --------------------------------------------------------------------- */
 
-static int s_read_stream(struct s_put *u, struct s_upart *p) {
+static int s_read_stream(struct s3x__put *u, struct s3x__upart *p) {
     struct s3x_transfer *t = u->t;
     size_t want = (size_t)u->part_size;
     while (p->len < want) {
@@ -182,7 +138,7 @@ static int s_read_stream(struct s_put *u, struct s_upart *p) {
     return 0;
 }
 
-static int s_read_positional(struct s_put *u, struct s_upart *p) {
+static int s_read_positional(struct s3x__put *u, struct s3x__upart *p) {
     size_t done = 0;
     while (done < p->len) {
         ssize_t n = pread(u->fd, p->buf + done, p->len - done, (off_t)(p->offset + done));
@@ -200,7 +156,7 @@ static int s_read_positional(struct s_put *u, struct s_upart *p) {
     return 0;
 }
 
-static int s_checksum(struct s_put *u, struct s_upart *p) {
+static int s_checksum(struct s3x__put *u, struct s3x__upart *p) {
     enum s3x_checksum_algorithm alg = u->t->checksum;
     p->checksum[0] = '\0';
     if (alg == S3X_CHECKSUM_NONE) {
@@ -225,8 +181,8 @@ static int s_checksum(struct s_put *u, struct s_upart *p) {
 static void s_read_done_loop(struct s3x_task *task, int status);
 
 static void s_read_io(struct s3x_task *task, int status) {
-    struct s_upart *p = task->arg;
-    struct s_put *u = p->u;
+    struct s3x__upart *p = task->arg;
+    struct s3x__put *u = p->u;
     int rc = status != 0 ? S3X_ERR_CANCELED : 0;
     if (rc == 0) {
         rc = u->stream ? s_read_stream(u, p) : s_read_positional(u, p);
@@ -239,8 +195,8 @@ static void s_read_io(struct s3x_task *task, int status) {
     s3x_executor_post(s3x__client_loop(u->t->client), &p->loop_task);
 }
 
-static void s_start_read(struct s_put *u, struct s_upart *p) {
-    p->state = U_READING;
+static void s_start_read(struct s3x__put *u, struct s3x__upart *p) {
+    p->state = S3X__UPART_READING;
     u->active++;
     if (u->stream) {
         u->reading = true;
@@ -250,20 +206,63 @@ static void s_start_read(struct s_put *u, struct s_upart *p) {
 }
 
 /* Stream: starts the next read in order, if its part has its buffer. */
-static void s_read_next(struct s_put *u) {
+static void s_read_next(struct s3x__put *u) {
     if (!u->stream || u->reading || u->failing || u->next_read >= u->num_parts) {
         return;
     }
-    struct s_upart *p = u->parts[u->next_read];
-    if (p->state == U_IDLE && p->ticket != NULL) {
+    struct s3x__upart *p = u->parts[u->next_read];
+    if (p->state == S3X__UPART_IDLE && p->ticket != NULL) {
         s_start_read(u, p);
+    }
+}
+
+/* A stream part holds its data: READY, counted, the end of the stream noted. Returns false when
+ * the part fails the upload (data beyond max_parts). */
+static bool s_stream_part_filled(struct s3x__put *u, struct s3x__upart *p) {
+    p->state = S3X__UPART_READY;
+    u->size += p->len;
+    if (p->eof) {
+        u->eof_seen = true;
+        if (p->index == 0) {
+            u->single = true; /* the whole stream fits one part */
+        }
+        atomic_store(&u->t->bytes_total, u->size);
+        /* Parts reserved beyond the end are not needed. */
+        for (uint32_t i = p->index + 1; i < u->num_parts; ++i) {
+            struct s3x__upart *extra = u->parts[i];
+            if (extra->state == S3X__UPART_RESERVING) {
+                s3x_future_complete_error(extra->reservation, S3X_ERR_CANCELED);
+            } else {
+                s_release_buffer(u, extra);
+                extra->state = S3X__UPART_DONE;
+            }
+        }
+        if (p->len == 0 && p->index > 0) {
+            s_release_buffer(u, p);
+            p->state = S3X__UPART_DONE; /* an empty last part is not sent */
+        }
+    }
+    if (p->index >= u->max_parts && p->len > 0) {
+        char what[64];
+        snprintf(what, sizeof(what), "the stream needs more than %u parts", u->max_parts);
+        s3x__put_fail(u, S3X_ERR_TRANSFER_TOO_MANY_PARTS, 0, NULL, what);
+        s_release_buffer(u, p);
+        p->state = S3X__UPART_DONE;
+        return false;
+    }
+    return true;
+}
+
+void s3x__put_part_filled(struct s3x__put *u, struct s3x__upart *p) {
+    if (s_stream_part_filled(u, p)) {
+        s_upload_ready(u);
     }
 }
 
 static void s_read_done_loop(struct s3x_task *task, int status) {
     S3X_UNUSED(status);
-    struct s_upart *p = task->arg;
-    struct s_put *u = p->u;
+    struct s3x__upart *p = task->arg;
+    struct s3x__put *u = p->u;
     u->active--;
     if (u->stream) {
         u->reading = false;
@@ -271,56 +270,29 @@ static void s_read_done_loop(struct s3x_task *task, int status) {
     }
     if (p->io_error != 0 || u->failing) {
         s_release_buffer(u, p);
-        p->state = U_DONE;
+        p->state = S3X__UPART_DONE;
         if (p->io_error != 0) {
-            s_fail(u, p->io_error, 0, NULL, "reading the source failed");
+            s3x__put_fail(u, p->io_error, 0, NULL, "reading the source failed");
         }
-        s_maybe_advance(u);
+        s3x__put_maybe_advance(u);
         return;
     }
-    p->state = U_READY;
-    if (u->stream) {
-        u->size += p->len;
-        if (p->eof) {
-            u->eof_seen = true;
-            if (p->index == 0 && p->len < u->part_size) {
-                u->single = true; /* the whole stream fits one part */
-            }
-            atomic_store(&u->t->bytes_total, u->size);
-            /* Parts reserved beyond the end are not needed. */
-            for (uint32_t i = p->index + 1; i < u->num_parts; ++i) {
-                struct s_upart *extra = u->parts[i];
-                if (extra->state == U_RESERVING) {
-                    s3x_future_complete_error(extra->reservation, S3X_ERR_CANCELED);
-                } else {
-                    s_release_buffer(u, extra);
-                    extra->state = U_DONE;
-                }
-            }
-            if (p->len == 0 && p->index > 0) {
-                s_release_buffer(u, p);
-                p->state = U_DONE; /* an empty last part is not sent */
-            }
-        }
-        if (p->index >= S3X_MAX_PARTS && p->len > 0) {
-            s_fail(u, S3X_ERR_TRANSFER_TOO_MANY_PARTS, 0, NULL, "the stream needs more than 10,000 parts");
-            s_release_buffer(u, p);
-            p->state = U_DONE;
-            s_maybe_advance(u);
-            return;
-        }
+    if (u->stream && !s_stream_part_filled(u, p)) {
+        s3x__put_maybe_advance(u);
+        return;
     }
+    p->state = S3X__UPART_READY;
     s_upload_ready(u);
     s_pump(u);
     s_read_next(u);
-    s_maybe_advance(u);
+    s3x__put_maybe_advance(u);
 }
 
 /* --- reserving ----------------------------------------------------------------------------- */
 
 static void s_on_reserved(struct s3x_future *f, void *user) {
-    struct s_upart *p = user;
-    struct s_put *u = p->u;
+    struct s3x__upart *p = user;
+    struct s3x__put *u = p->u;
     u->active--;
     atomic_fetch_add(&u->t->memory_wait_ns, s3x__clock_mono_ns() - p->reserve_ns);
     struct s3x_ticket *ticket = NULL;
@@ -328,14 +300,14 @@ static void s_on_reserved(struct s3x_future *f, void *user) {
     p->reservation = s3x_future_release(p->reservation);
     if (u->failing || (u->stream && u->eof_seen)) {
         s3x_ticket_release(ticket);
-        p->state = U_DONE;
-        s_maybe_advance(u);
+        p->state = S3X__UPART_DONE;
+        s3x__put_maybe_advance(u);
         return;
     }
     if (rc != 0) {
-        p->state = U_DONE;
-        s_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "no part buffer");
-        s_maybe_advance(u);
+        p->state = S3X__UPART_DONE;
+        s3x__put_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "no part buffer");
+        s3x__put_maybe_advance(u);
         return;
     }
     void *buf = NULL;
@@ -349,12 +321,12 @@ static void s_on_reserved(struct s3x_future *f, void *user) {
     }
     if (rc != 0) {
         s_release_buffer(u, p);
-        p->state = U_DONE;
-        s_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "the part buffer could not be claimed");
-        s_maybe_advance(u);
+        p->state = S3X__UPART_DONE;
+        s3x__put_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "the part buffer could not be claimed");
+        s3x__put_maybe_advance(u);
         return;
     }
-    p->state = U_IDLE;
+    p->state = S3X__UPART_IDLE;
     if (u->stream) {
         s_read_next(u);
     } else {
@@ -362,14 +334,14 @@ static void s_on_reserved(struct s3x_future *f, void *user) {
     }
 }
 
-static int s_reserve(struct s_put *u, struct s_upart *p) {
+static int s_reserve(struct s3x__put *u, struct s3x__upart *p) {
     size_t size = (size_t)(u->stream ? u->part_size : p->len);
     if (size == 0) {
-        p->state = U_READY; /* an empty object: nothing to hold */
+        p->state = S3X__UPART_READY; /* an empty object: nothing to hold */
         return 0;
     }
     struct s3x_pool_reserve_options ro = {.size_bytes = size, .priority = S3X_POOL_PRIORITY_NORMAL, .requester = u->t};
-    p->state = U_RESERVING;
+    p->state = S3X__UPART_RESERVING;
     p->reserve_ns = s3x__clock_mono_ns();
     p->reservation = s3x_pool_reserve(u->t->client->pool, &ro);
     u->active++;
@@ -377,32 +349,36 @@ static int s_reserve(struct s_put *u, struct s_upart *p) {
     if (rc != 0) {
         u->active--;
         p->reservation = s3x_future_release(p->reservation);
-        p->state = U_DONE;
+        p->state = S3X__UPART_DONE;
     }
     return rc;
 }
 
-static void s_pump(struct s_put *u) {
-    if (u->failing || u->stage != S_PARTS) {
+static void s_pump(struct s3x__put *u) {
+    if (u->failing || u->stage != S3X__PUT_PARTS) {
+        return;
+    }
+    if (u->source != NULL) {
+        u->source->pump(u);
         return;
     }
     while (!u->failing) {
-        bool more = u->stream ? (!u->eof_seen && u->next_reserve <= S3X_MAX_PARTS) : u->next_reserve < u->num_parts;
+        bool more = u->stream ? (!u->eof_seen && u->next_reserve <= u->max_parts) : u->next_reserve < u->num_parts;
         if (!more || u->next_reserve - u->parts_done >= u->window) {
             return;
         }
-        struct s_upart *p = u->stream ? s_add_part(u) : u->parts[u->next_reserve];
+        struct s3x__upart *p = u->stream ? s3x__put_add_part(u) : u->parts[u->next_reserve];
         if (p == NULL) {
-            s_fail(u, S3X_ERR_OOM, 0, NULL, "out of memory");
+            s3x__put_fail(u, S3X_ERR_OOM, 0, NULL, "out of memory");
             return;
         }
         u->next_reserve++;
         int rc = s_reserve(u, p);
         if (rc != 0) {
-            s_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "no part buffer");
+            s3x__put_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "no part buffer");
             return;
         }
-        if (p->state == U_READY) {
+        if (p->state == S3X__UPART_READY) {
             s_upload_ready(u);
         }
     }
@@ -411,8 +387,8 @@ static void s_pump(struct s_put *u) {
 /* --- uploading ----------------------------------------------------------------------------- */
 
 static void s_on_uploaded(struct s3x_s3_request *req, int error, const struct s3x_s3_error_info *info, void *user) {
-    struct s_upart *p = user;
-    struct s_put *u = p->u;
+    struct s3x__upart *p = user;
+    struct s3x__put *u = p->u;
     const struct s3x_http_result *res = s3x__http_request_result(s3x__s3_request_http(req));
     s3x__transfer_count_request(u->t, res != NULL ? res->attempts : 1);
     u->active--;
@@ -424,19 +400,19 @@ static void s_on_uploaded(struct s3x_s3_request *req, int error, const struct s3
     }
     p->req = s3x__s3_request_release(p->req);
     s_release_buffer(u, p);
-    p->state = U_DONE;
+    p->state = S3X__UPART_DONE;
     if (error != 0) {
-        s_fail(u, error, 0, info, u->single ? "PutObject failed" : "UploadPart failed");
+        s3x__put_fail(u, error, 0, info, u->single ? "PutObject failed" : "UploadPart failed");
     } else {
         u->parts_done++;
         atomic_fetch_add(&u->t->parts_done, 1);
         s3x__transfer_progress(u->t, p->len);
     }
     s_pump(u);
-    s_maybe_advance(u);
+    s3x__put_maybe_advance(u);
 }
 
-static int s_start_upload(struct s_put *u, struct s_upart *p) {
+static int s_start_upload(struct s3x__put *u, struct s3x__upart *p) {
     char number[16];
     snprintf(number, sizeof(number), "%u", p->index + 1);
     struct s3x_query_param query[2] = {{"partNumber", number}, {"uploadId", u->upload_id}};
@@ -470,35 +446,35 @@ static int s_start_upload(struct s_put *u, struct s_upart *p) {
         p->req = s3x__s3_request_release(p->req);
         return rc;
     }
-    p->state = U_UPLOADING;
+    p->state = S3X__UPART_UPLOADING;
     u->active++;
     return 0;
 }
 
-static void s_start_create(struct s_put *u);
+static void s_start_create(struct s3x__put *u);
 
 /* Uploads every READY part that can go now. */
-static void s_upload_ready(struct s_put *u) {
-    if (u->failing || u->stage != S_PARTS) {
+static void s_upload_ready(struct s3x__put *u) {
+    if (u->failing || u->stage != S3X__PUT_PARTS) {
         return;
     }
     if (!u->single && u->upload_id == NULL) {
         /* A part is ready: the multipart upload is needed now (unless the stream may still turn
          * out to fit one part). */
-        bool decided = !u->stream || u->eof_seen || (u->num_parts > 0 && u->parts[0]->state == U_READY);
+        bool decided = !u->stream || u->eof_seen || (u->num_parts > 0 && u->parts[0]->state == S3X__UPART_READY);
         if (decided && !u->create_sent) {
             s_start_create(u);
         }
         return;
     }
     for (uint32_t i = 0; i < u->num_parts; ++i) {
-        struct s_upart *p = u->parts[i];
-        if (p->state == U_READY) {
+        struct s3x__upart *p = u->parts[i];
+        if (p->state == S3X__UPART_READY) {
             int rc = s_start_upload(u, p);
             if (rc != 0) {
                 s_release_buffer(u, p);
-                p->state = U_DONE;
-                s_fail(u, rc, 0, NULL, "the upload request could not be started");
+                p->state = S3X__UPART_DONE;
+                s3x__put_fail(u, rc, 0, NULL, "the upload request could not be started");
                 return;
             }
         }
@@ -508,7 +484,7 @@ static void s_upload_ready(struct s_put *u) {
 /* --- control requests: create, complete, abort ------------------------------------------------ */
 
 static void s_on_created(struct s3x_s3_request *req, int error, const struct s3x_s3_error_info *info, void *user) {
-    struct s_put *u = user;
+    struct s3x__put *u = user;
     u->active--;
     s3x__transfer_count_request(u->t, 1);
     if (error == 0) {
@@ -525,15 +501,15 @@ static void s_on_created(struct s3x_s3_request *req, int error, const struct s3x
     }
     u->control = s3x__s3_request_release(u->control);
     if (error != 0) {
-        s_fail(u, error, 0, info, "CreateMultipartUpload failed");
+        s3x__put_fail(u, error, 0, info, "CreateMultipartUpload failed");
     } else {
         S3X_LOG_DEBUGF("put", "multipart upload %s started", u->upload_id);
         s_upload_ready(u);
     }
-    s_maybe_advance(u);
+    s3x__put_maybe_advance(u);
 }
 
-static int s_control(struct s_put *u, const char *method, const struct s3x_query_param *query, size_t query_count,
+static int s_control(struct s3x__put *u, const char *method, const struct s3x_query_param *query, size_t query_count,
     const struct s3x_sigv4_header *headers, size_t header_count, const uint8_t *body, size_t body_len,
     bool error_in_200, s3x_s3_on_done_fn *on_done) {
     struct s3x_s3_request_options o = {
@@ -562,7 +538,7 @@ static int s_control(struct s_put *u, const char *method, const struct s3x_query
     return 0;
 }
 
-static void s_start_create(struct s_put *u) {
+static void s_start_create(struct s3x__put *u) {
     u->create_sent = true;
     struct s3x_query_param query[1] = {{"uploads", NULL}};
     struct s3x_sigv4_header headers[2];
@@ -575,12 +551,12 @@ static void s_start_create(struct s_put *u) {
     }
     int rc = s_control(u, "POST", query, 1, headers, n, NULL, 0, false, s_on_created);
     if (rc != 0) {
-        s_fail(u, rc, 0, NULL, "CreateMultipartUpload could not be started");
+        s3x__put_fail(u, rc, 0, NULL, "CreateMultipartUpload could not be started");
     }
 }
 
 static void s_on_completed(struct s3x_s3_request *req, int error, const struct s3x_s3_error_info *info, void *user) {
-    struct s_put *u = user;
+    struct s3x__put *u = user;
     u->active--;
     s3x__transfer_count_request(u->t, 1);
     if (error == 0) {
@@ -599,14 +575,14 @@ static void s_on_completed(struct s3x_s3_request *req, int error, const struct s
     }
     u->control = s3x__s3_request_release(u->control);
     if (error != 0) {
-        s_fail(u, error, 0, info, "CompleteMultipartUpload failed");
+        s3x__put_fail(u, error, 0, info, "CompleteMultipartUpload failed");
     } else {
-        u->stage = S_FINISHED;
+        u->stage = S3X__PUT_FINISHED;
     }
-    s_maybe_advance(u);
+    s3x__put_maybe_advance(u);
 }
 
-static int s_start_complete(struct s_put *u) {
+static int s_start_complete(struct s3x__put *u) {
     uint32_t n = 0;
     struct s3x_s3_complete_part *parts = s3x_mem_calloc(u->t->allocator, u->num_parts, sizeof(*parts));
     if (parts == NULL) {
@@ -614,7 +590,7 @@ static int s_start_complete(struct s_put *u) {
     }
     bool with_checksums = u->t->client->checksum_in_complete && u->t->checksum != S3X_CHECKSUM_NONE;
     for (uint32_t i = 0; i < u->num_parts; ++i) {
-        struct s_upart *p = u->parts[i];
+        struct s3x__upart *p = u->parts[i];
         if (p->etag == NULL) {
             continue; /* an empty trailing stream part that was never sent */
         }
@@ -635,7 +611,7 @@ static int s_start_complete(struct s_put *u) {
     if (rc != 0) {
         return rc;
     }
-    u->stage = S_COMPLETING;
+    u->stage = S3X__PUT_COMPLETING;
     struct s3x_query_param query[1] = {{"uploadId", u->upload_id}};
     struct s3x_sigv4_header headers[1] = {{"Content-Type", "application/xml"}};
     return s_control(u, "POST", query, 1, headers, 1, (const uint8_t *)u->complete_body.data, u->complete_body.len,
@@ -645,7 +621,7 @@ static int s_start_complete(struct s_put *u) {
 static void s_on_aborted(struct s3x_s3_request *req, int error, const struct s3x_s3_error_info *info, void *user) {
     S3X_UNUSED(req);
     S3X_UNUSED(info);
-    struct s_put *u = user;
+    struct s3x__put *u = user;
     u->active--;
     s3x__transfer_count_request(u->t, 1);
     if (error != 0 && error != S3X_ERR_S3_NO_SUCH_UPLOAD) {
@@ -653,43 +629,43 @@ static void s_on_aborted(struct s3x_s3_request *req, int error, const struct s3x
             s3x_error_name(error));
     }
     u->control = s3x__s3_request_release(u->control);
-    u->stage = S_FINISHED;
-    s_maybe_advance(u);
+    u->stage = S3X__PUT_FINISHED;
+    s3x__put_maybe_advance(u);
 }
 
 /* Moves to the next stage when nothing is in flight. */
-static void s_maybe_advance(struct s_put *u) {
-    if (u->active > 0 || u->stage == S_ABORTING) {
+void s3x__put_maybe_advance(struct s3x__put *u) {
+    if (u->active > 0 || u->stage == S3X__PUT_ABORTING || (u->source != NULL && u->source->busy(u))) {
         return;
     }
     if (u->failing) {
         for (uint32_t i = 0; i < u->num_parts; ++i) {
             s_release_buffer(u, u->parts[i]);
         }
-        if (u->upload_id != NULL && u->stage != S_FINISHED) {
-            u->stage = S_ABORTING;
+        if (u->upload_id != NULL && u->stage != S3X__PUT_FINISHED) {
+            u->stage = S3X__PUT_ABORTING;
             struct s3x_query_param query[1] = {{"uploadId", u->upload_id}};
             if (s_control(u, "DELETE", query, 1, NULL, 0, NULL, 0, false, s_on_aborted) == 0) {
                 return;
             }
             S3X_LOG_WARNF("put", "AbortMultipartUpload of %s could not be sent", u->upload_id);
         }
-        u->stage = S_FINISHED;
+        u->stage = S3X__PUT_FINISHED;
         s3x__transfer_complete(u->t, u->size, NULL);
         return;
     }
-    if (u->stage == S_FINISHED) {
+    if (u->stage == S3X__PUT_FINISHED) {
         s3x__transfer_complete(u->t, u->size, u->etag);
         return;
     }
     bool all_read = u->stream ? u->eof_seen : true;
     bool all_sent = true;
     for (uint32_t i = 0; i < u->num_parts; ++i) {
-        if (u->parts[i]->state != U_DONE) {
+        if (u->parts[i]->state != S3X__UPART_DONE) {
             all_sent = false;
         }
     }
-    if (u->stage != S_PARTS || !all_read || !all_sent || u->next_reserve < (u->stream ? 0 : u->num_parts)) {
+    if (u->stage != S3X__PUT_PARTS || !all_read || !all_sent || u->next_reserve < (u->stream ? 0 : u->num_parts)) {
         return;
     }
     if (u->single) {
@@ -698,20 +674,20 @@ static void s_maybe_advance(struct s_put *u) {
         }
         u->etag = u->parts[0]->etag;
         u->parts[0]->etag = NULL;
-        u->stage = S_FINISHED;
+        u->stage = S3X__PUT_FINISHED;
         s3x__transfer_complete(u->t, u->size, u->etag);
         return;
     }
     int rc = s_start_complete(u);
     if (rc != 0) {
-        s_fail(u, rc, 0, NULL, "CompleteMultipartUpload could not be started");
-        s_maybe_advance(u);
+        s3x__put_fail(u, rc, 0, NULL, "CompleteMultipartUpload could not be started");
+        s3x__put_maybe_advance(u);
     }
 }
 
 /* --- the vtable ---------------------------------------------------------------------------- */
 
-static int s_plan(struct s_put *u) {
+static int s_plan(struct s3x__put *u) {
     struct s3x_client *c = u->t->client;
     u->part_size = c->part_size;
     if (u->stream) {
@@ -720,7 +696,7 @@ static int s_plan(struct s_put *u) {
     if (u->size < c->multipart_threshold || u->size <= u->part_size) {
         u->single = true;
         u->part_size = S3X_MAX(u->size, 1);
-        return s_add_part(u) == NULL ? S3X_ERR_OOM : 0;
+        return s3x__put_add_part(u) == NULL ? S3X_ERR_OOM : 0;
     }
     uint64_t min_part = (u->size + S3X_MAX_PARTS - 1) / S3X_MAX_PARTS;
     if (min_part > u->part_size) {
@@ -731,7 +707,7 @@ static int s_plan(struct s_put *u) {
     }
     uint64_t n = (u->size + u->part_size - 1) / u->part_size;
     for (uint64_t i = 0; i < n; ++i) {
-        if (s_add_part(u) == NULL) {
+        if (s3x__put_add_part(u) == NULL) {
             return S3X_ERR_OOM;
         }
     }
@@ -739,15 +715,12 @@ static int s_plan(struct s_put *u) {
 }
 
 static int s_init(struct s3x_transfer *t) {
-    struct s_put *u = s3x_mem_calloc(t->allocator, 1, sizeof(*u));
+    struct s3x__put *u = s3x_mem_calloc(t->allocator, 1, sizeof(*u));
     if (u == NULL) {
         return S3X_ERR_OOM;
     }
     t->impl = u;
-    u->t = t;
-    u->fd = -1;
-    u->window = t->client->max_connections + 2;
-    s3x__s3_buf_init(&u->complete_body, t->allocator);
+    s3x__put_init(u, t);
     if (t->read != NULL) {
         u->stream = true;
     } else {
@@ -776,31 +749,50 @@ static int s_init(struct s3x_transfer *t) {
 }
 
 static void s_start(struct s3x_transfer *t) {
-    struct s_put *u = t->impl;
-    u->stage = S_PARTS;
+    struct s3x__put *u = t->impl;
+    u->stage = S3X__PUT_PARTS;
     s_pump(u);
-    s_maybe_advance(u);
+    s3x__put_maybe_advance(u);
 }
 
 static void s_cancel(struct s3x_transfer *t) {
-    struct s_put *u = t->impl;
-    s_fail(u, S3X_ERR_CANCELED, 0, NULL, "canceled");
-    s_maybe_advance(u);
+    struct s3x__put *u = t->impl;
+    s3x__put_fail(u, S3X_ERR_CANCELED, 0, NULL, "canceled");
+    s3x__put_maybe_advance(u);
+}
+
+void s3x__put_init(struct s3x__put *u, struct s3x_transfer *t) {
+    u->t = t;
+    u->fd = -1;
+    u->stream = true;
+    u->part_size = t->client->part_size;
+    u->max_parts = S3X_MAX_PARTS;
+    u->window = t->client->max_connections + 2;
+    s3x__s3_buf_init(&u->complete_body, t->allocator);
+}
+
+void s3x__put_clean_up(struct s3x__put *u) {
+    struct s3x_allocator *a = u->t->allocator;
+    for (uint32_t i = 0; i < u->num_parts; ++i) {
+        s3x_mem_release(a, u->parts[i]->etag);
+        s3x_mem_release(a, u->parts[i]);
+    }
+    s3x_mem_release(a, u->parts);
+    u->parts = NULL;
+    u->num_parts = 0;
+    s3x__s3_buf_clean_up(&u->complete_body);
+    s3x_mem_release(a, u->upload_id);
+    s3x_mem_release(a, u->etag);
+    u->upload_id = NULL;
+    u->etag = NULL;
 }
 
 static void s_destroy(struct s3x_transfer *t) {
-    struct s_put *u = t->impl;
+    struct s3x__put *u = t->impl;
     if (u->fd >= 0) {
         close(u->fd);
     }
-    for (uint32_t i = 0; i < u->num_parts; ++i) {
-        s3x_mem_release(t->allocator, u->parts[i]->etag);
-        s3x_mem_release(t->allocator, u->parts[i]);
-    }
-    s3x_mem_release(t->allocator, u->parts);
-    s3x__s3_buf_clean_up(&u->complete_body);
-    s3x_mem_release(t->allocator, u->upload_id);
-    s3x_mem_release(t->allocator, u->etag);
+    s3x__put_clean_up(u);
     s3x_mem_release(t->allocator, u);
     t->impl = NULL;
 }

@@ -18,6 +18,11 @@ static int s_validate(const struct s3x_transfer_options *o) {
         return S3X_ERR_INVALID_ARGUMENT;
     }
     int targets = (o->file_path != NULL) + (o->write != NULL) + (o->on_part != NULL) + (o->read != NULL);
+    if (o->kind == S3X_TRANSFER_PUSH) {
+        bool admission_ok =
+            o->admission == S3X_TRANSFER_ADMISSION_WAIT || o->admission == S3X_TRANSFER_ADMISSION_FAIL_FAST;
+        return targets == 0 && admission_ok ? 0 : S3X_ERR_INVALID_ARGUMENT;
+    }
     if (targets != 1) {
         return S3X_ERR_INVALID_ARGUMENT;
     }
@@ -63,13 +68,12 @@ static int s_copy_strings(struct s3x_transfer *t, const struct s3x_transfer_opti
 
 static void s_start_task(struct s3x_task *task, int status) {
     struct s3x_transfer *t = task->arg;
-    if (status != 0) {
-        s3x__transfer_fail(t, S3X_ERR_CANCELED, 0, NULL, "the client shut down before the transfer started");
-        s3x__transfer_complete(t, 0, NULL);
-        return;
-    }
-    if (atomic_load(&t->cancel_requested)) {
-        s3x__transfer_fail(t, S3X_ERR_CANCELED, 0, NULL, "canceled before it started");
+    if (status != 0 || atomic_load(&t->cancel_requested)) {
+        s3x__transfer_fail(t, S3X_ERR_CANCELED, 0, NULL, "%s",
+            status != 0 ? "the client shut down before the transfer started" : "canceled before it started");
+        if (t->vtable->abandon != NULL) {
+            t->vtable->abandon(t);
+        }
         s3x__transfer_complete(t, 0, NULL);
         return;
     }
@@ -100,10 +104,13 @@ int s3x_transfer_start(struct s3x_client *client, const struct s3x_transfer_opti
     t->read = o->read;
     t->delivery_window = o->delivery_window_parts == 0 ? 4 : o->delivery_window_parts;
     t->checksum = o->checksum_set ? o->checksum : client->checksum;
+    t->admission = o->admission;
     t->on_progress = o->on_progress;
     t->on_done = o->on_done;
     t->user_data = o->user_data;
-    t->vtable = o->kind == S3X_TRANSFER_GET ? &s3x__get_vtable : &s3x__put_vtable;
+    t->vtable = o->kind == S3X_TRANSFER_GET ? &s3x__get_vtable
+                : o->kind == S3X_TRANSFER_PUT ? &s3x__put_vtable
+                                              : &s3x__push_vtable;
     atomic_init(&t->bytes_total, S3X_TRANSFER_SIZE_UNKNOWN);
     t->start_ns = s3x__clock_mono_ns();
     rc = s_copy_strings(t, o);
@@ -141,16 +148,24 @@ static void s_cancel_task(struct s3x_task *task, int status) {
     if (!t->finished) {
         t->vtable->cancel(t);
     }
-    s3x_transfer_release(t); /* taken when posted */
+    pthread_mutex_lock(&t->lock);
+    t->cancel_queued = false;
+    pthread_mutex_unlock(&t->lock);
+    s3x_transfer_release(t); /* taken when posted; never the last: see s_final_task */
 }
 
 void s3x_transfer_cancel(struct s3x_transfer *t) {
     if (t == NULL || atomic_exchange(&t->cancel_requested, true)) {
         return;
     }
-    s3x_transfer_acquire(t);
-    s3x_task_init(&t->cancel_task, s_cancel_task, t);
-    s3x_executor_post(s3x__client_loop(t->client), &t->cancel_task);
+    pthread_mutex_lock(&t->lock);
+    if (!t->done) { /* after completion there is nothing to cancel */
+        t->cancel_queued = true;
+        s3x_transfer_acquire(t);
+        s3x_task_init(&t->cancel_task, s_cancel_task, t);
+        s3x_executor_post(s3x__client_loop(t->client), &t->cancel_task);
+    }
+    pthread_mutex_unlock(&t->lock);
 }
 
 int s3x_transfer_wait(struct s3x_transfer *t, uint64_t timeout_ms) {
@@ -250,9 +265,15 @@ bool s3x__transfer_fail(struct s3x_transfer *t, int error, int cause, const stru
 }
 
 static void s_final_task(struct s3x_task *task, int status) {
-    S3X_UNUSED(status);
     struct s3x_transfer *t = task->arg;
     pthread_mutex_lock(&t->lock);
+    if (t->cancel_queued && status == 0) {
+        /* A cancel task is queued behind this one: let it run first, so that its reference is
+         * not the last one (which would leave the teardown to the event thread). */
+        pthread_mutex_unlock(&t->lock);
+        s3x_executor_post(s3x__client_loop(t->client), &t->final_task);
+        return;
+    }
     t->done = true;
     bool last = s3x__ref_release(&t->ref); /* the running reference */
     pthread_cond_broadcast(&t->cond);

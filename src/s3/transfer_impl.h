@@ -26,6 +26,10 @@ struct s3x_transfer_vtable {
     void (*start)(struct s3x_transfer *t);    /* event thread */
     void (*cancel)(struct s3x_transfer *t);   /* event thread: fail with CANCELED and unwind */
     void (*destroy)(struct s3x_transfer *t);  /* any thread, last reference: frees impl */
+    /* Optional. Event thread (or the shutdown thread): the transfer completes without `start`
+     * having run (cancelled before, or the client shut down); the failure is recorded. Releases
+     * what init took (a pushed write's admission reservation). */
+    void (*abandon)(struct s3x_transfer *t);
 };
 
 struct s3x_transfer {
@@ -42,6 +46,7 @@ struct s3x_transfer {
     s3x_transfer_read_fn *read;
     uint32_t delivery_window;
     enum s3x_checksum_algorithm checksum;
+    enum s3x_transfer_admission admission;
     s3x_transfer_progress_fn *on_progress;
     s3x_transfer_done_fn *on_done;
     void *user_data;
@@ -54,6 +59,7 @@ struct s3x_transfer {
     struct s3x_task cancel_task;
     struct s3x_task final_task;
     atomic_bool cancel_requested;
+    bool cancel_queued; /* synced: the cancel task is posted and has not run */
 
     /* loop */
     bool failed;
@@ -81,6 +87,7 @@ struct s3x_transfer {
 
 extern const struct s3x_transfer_vtable s3x__get_vtable;
 extern const struct s3x_transfer_vtable s3x__put_vtable;
+extern const struct s3x_transfer_vtable s3x__push_vtable;
 
 /* Records a failure (the first wins; later ones are logged). `info` may be NULL. The message
  * describes what failed ("part 3 of 12"); the result's message adds the transfer and the code.

@@ -8,3 +8,5 @@ s3xfer_add_test(NAME transfer SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_transfer.c 
 s3xfer_add_test(NAME transfer_pools
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_transfer_pools.c ${PROJECT_SOURCE_DIR}/examples/recording_pool.c
     LIBS s3xfer_s3_test_util LABELS integration threads TIMEOUT 900)
+s3xfer_add_test(NAME push SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_push.c LIBS s3xfer_s3_test_util
+    LABELS integration threads TIMEOUT 600)

@@ -71,6 +71,17 @@ static void s_release_buffer(struct s3x__put *u, struct s3x__upart *p) {
     }
 }
 
+/* Control requests count every attempt, as part uploads do. */
+static void s_count_attempts(struct s3x__put *u, struct s3x_s3_request *req) {
+    const struct s3x_http_result *res = s3x__http_request_result(s3x__s3_request_http(req));
+    s3x__transfer_count_request(u->t, res != NULL ? res->attempts : 1);
+}
+
+/* The object's type: the caller's, else S3's default for objects. */
+static const char *s_content_type(const struct s3x__put *u) {
+    return u->t->content_type != NULL ? u->t->content_type : "binary/octet-stream";
+}
+
 static int s_errno_to_error(int e) {
     switch (e) {
     case EACCES:
@@ -421,8 +432,8 @@ static int s_start_upload(struct s3x__put *u, struct s3x__upart *p) {
     if (p->checksum[0] != '\0') {
         headers[header_count++] = (struct s3x_sigv4_header){s3x_checksum_header_name(u->t->checksum), p->checksum};
     }
-    if (u->single && u->t->content_type != NULL) {
-        headers[header_count++] = (struct s3x_sigv4_header){"Content-Type", u->t->content_type};
+    if (u->single) {
+        headers[header_count++] = (struct s3x_sigv4_header){"Content-Type", s_content_type(u)};
     }
     struct s3x_s3_request_options o = {
         .method = "PUT",
@@ -486,7 +497,7 @@ static void s_upload_ready(struct s3x__put *u) {
 static void s_on_created(struct s3x_s3_request *req, int error, const struct s3x_s3_error_info *info, void *user) {
     struct s3x__put *u = user;
     u->active--;
-    s3x__transfer_count_request(u->t, 1);
+    s_count_attempts(u, req);
     if (error == 0) {
         size_t len = 0;
         const uint8_t *body = s3x__http_request_response_body(s3x__s3_request_http(req), &len);
@@ -546,9 +557,7 @@ static void s_start_create(struct s3x__put *u) {
     if (u->t->checksum != S3X_CHECKSUM_NONE) {
         headers[n++] = (struct s3x_sigv4_header){"x-amz-checksum-algorithm", s3x_checksum_api_name(u->t->checksum)};
     }
-    if (u->t->content_type != NULL) {
-        headers[n++] = (struct s3x_sigv4_header){"Content-Type", u->t->content_type};
-    }
+    headers[n++] = (struct s3x_sigv4_header){"Content-Type", s_content_type(u)};
     int rc = s_control(u, "POST", query, 1, headers, n, NULL, 0, false, s_on_created);
     if (rc != 0) {
         s3x__put_fail(u, rc, 0, NULL, "CreateMultipartUpload could not be started");
@@ -558,7 +567,7 @@ static void s_start_create(struct s3x__put *u) {
 static void s_on_completed(struct s3x_s3_request *req, int error, const struct s3x_s3_error_info *info, void *user) {
     struct s3x__put *u = user;
     u->active--;
-    s3x__transfer_count_request(u->t, 1);
+    s_count_attempts(u, req);
     if (error == 0) {
         size_t len = 0;
         const uint8_t *body = s3x__http_request_response_body(s3x__s3_request_http(req), &len);
@@ -613,7 +622,9 @@ static int s_start_complete(struct s3x__put *u) {
     }
     u->stage = S3X__PUT_COMPLETING;
     struct s3x_query_param query[1] = {{"uploadId", u->upload_id}};
-    struct s3x_sigv4_header headers[1] = {{"Content-Type", "application/xml"}};
+    /* S3 ignores the Content-Type of Complete; OpenStack Swift gives it to the object. Send the
+     * object's own type so both end up with it. */
+    struct s3x_sigv4_header headers[1] = {{"Content-Type", s_content_type(u)}};
     return s_control(u, "POST", query, 1, headers, 1, (const uint8_t *)u->complete_body.data, u->complete_body.len,
         true, s_on_completed);
 }
@@ -623,7 +634,7 @@ static void s_on_aborted(struct s3x_s3_request *req, int error, const struct s3x
     S3X_UNUSED(info);
     struct s3x__put *u = user;
     u->active--;
-    s3x__transfer_count_request(u->t, 1);
+    s_count_attempts(u, req);
     if (error != 0 && error != S3X_ERR_S3_NO_SUCH_UPLOAD) {
         S3X_LOG_WARNF("put", "AbortMultipartUpload of %s failed: %s; parts may remain", u->upload_id,
             s3x_error_name(error));

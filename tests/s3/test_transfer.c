@@ -3,6 +3,7 @@
 #include "s3_test_util.h"
 
 #include <s3xfer/error.h>
+#include <s3xfer/objects.h>
 #include <s3xfer/pool.h>
 
 #include <stdatomic.h>
@@ -484,6 +485,37 @@ static void test_ticket_handoff(void **state) {
     s_env_clean_up(&e);
 }
 
+/* The object's Content-Type: the caller's, else binary/octet-stream, for one PutObject and for a
+ * multipart upload alike (Swift takes a multipart object's type from CompleteMultipartUpload). */
+static void test_content_type(void **state) {
+    struct s_env e;
+    s_env_init(&e, state, 0);
+    char src[128];
+    snprintf(src, sizeof(src), "%s/src", e.dir);
+    const uint64_t sizes[] = {10, 2 * PART + 1};
+    for (size_t i = 0; i < 2; ++i) {
+        s3x_test_write_pattern_file(src, sizes[i], 71);
+        for (int typed = 0; typed < 2; ++typed) {
+            struct s3x_transfer_options o;
+            s3x_transfer_options_init(&o);
+            o.kind = S3X_TRANSFER_PUT;
+            o.bucket = e.bucket;
+            o.key = "typed";
+            o.file_path = src;
+            o.content_type = typed ? "text/plain" : NULL;
+            assert_int_equal(s3x_test_run_transfer(e.client, &o, NULL), 0);
+            struct s3x_object_head_options h = {.bucket = e.bucket, .key = "typed"};
+            struct s3x_object_result r;
+            assert_int_equal(s3x_object_head_sync(e.client, &h, &r), 0);
+            assert_non_null(r.info.content_type);
+            assert_string_equal(r.info.content_type, typed ? "text/plain" : "binary/octet-stream");
+            assert_int_equal(r.info.size, sizes[i]);
+            s3x_object_result_clean_up(&r);
+        }
+    }
+    s_env_clean_up(&e);
+}
+
 int main(int argc, char **argv) {
     static const struct CMUnitTest tests[] = {
         S3X_TEST(test_round_trip_file_sizes),
@@ -495,6 +527,7 @@ int main(int argc, char **argv) {
         S3X_TEST(test_cancel_at_random_moments),
         S3X_TEST(test_cancel_200_transfers_no_orphans),
         S3X_TEST(test_ticket_handoff),
+        S3X_TEST(test_content_type),
     };
     return S3X_TEST_MAIN(argc, argv, "transfer", tests);
 }

@@ -549,13 +549,47 @@ static int s_control(struct s3x__put *u, const char *method, const struct s3x_qu
     return 0;
 }
 
+/* The CRCs give the object a FULL_OBJECT checksum: the CRC of all its bytes, which S3 checks at
+ * Complete. SHA-1/SHA-256 can only be COMPOSITE (a hash of the parts' digests). */
+static bool s_full_object_checksum(const struct s3x__put *u) {
+    return s3x_checksum_supports_type(u->t->checksum, S3X_CHECKSUM_TYPE_FULL_OBJECT);
+}
+
+/* Folds the parts' CRCs, in order, into the object's: crc(A||B) from crc(A), crc(B), len(B).
+ * Example: parts of 8 MiB and 3 bytes -> combine(combine(0, crc1, 8 MiB), crc2, 3). Writes the
+ * base64 value into `out`; returns 0, or an error when a part has no checksum. */
+static int s_full_object_value(const struct s3x__put *u, char *out, size_t out_size) {
+    struct s3x_checksum_value acc;
+    memset(&acc, 0, sizeof(acc));
+    acc.algorithm = u->t->checksum;
+    acc.digest_len = s3x_checksum_digest_size(u->t->checksum);
+    for (uint32_t i = 0; i < u->num_parts; ++i) {
+        const struct s3x__upart *p = u->parts[i];
+        if (p->etag == NULL) {
+            continue;
+        }
+        struct s3x_checksum_value v;
+        int rc = s3x_checksum_value_parse(u->t->checksum, p->checksum, strlen(p->checksum), &v);
+        if (rc == 0) {
+            rc = s3x_checksum_value_combine(&acc, &v, p->len);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return s3x_checksum_value_format(&acc, out, out_size);
+}
+
 static void s_start_create(struct s3x__put *u) {
     u->create_sent = true;
     struct s3x_query_param query[1] = {{"uploads", NULL}};
-    struct s3x_sigv4_header headers[2];
+    struct s3x_sigv4_header headers[3];
     size_t n = 0;
     if (u->t->checksum != S3X_CHECKSUM_NONE) {
         headers[n++] = (struct s3x_sigv4_header){"x-amz-checksum-algorithm", s3x_checksum_api_name(u->t->checksum)};
+    }
+    if (s_full_object_checksum(u)) {
+        headers[n++] = (struct s3x_sigv4_header){"x-amz-checksum-type", "FULL_OBJECT"};
     }
     headers[n++] = (struct s3x_sigv4_header){"Content-Type", s_content_type(u)};
     int rc = s_control(u, "POST", query, 1, headers, n, NULL, 0, false, s_on_created);
@@ -624,9 +658,15 @@ static int s_start_complete(struct s3x__put *u) {
     struct s3x_query_param query[1] = {{"uploadId", u->upload_id}};
     /* S3 ignores the Content-Type of Complete; OpenStack Swift gives it to the object. Send the
      * object's own type so both end up with it. */
-    struct s3x_sigv4_header headers[1] = {{"Content-Type", s_content_type(u)}};
-    return s_control(u, "POST", query, 1, headers, 1, (const uint8_t *)u->complete_body.data, u->complete_body.len,
-        true, s_on_completed);
+    struct s3x_sigv4_header headers[3] = {{"Content-Type", s_content_type(u)}};
+    size_t header_count = 1;
+    char full[S3X_CHECKSUM_VALUE_TEXT_MAX];
+    if (s_full_object_checksum(u) && s_full_object_value(u, full, sizeof(full)) == 0) {
+        headers[header_count++] = (struct s3x_sigv4_header){s3x_checksum_header_name(u->t->checksum), full};
+        headers[header_count++] = (struct s3x_sigv4_header){"x-amz-checksum-type", "FULL_OBJECT"};
+    }
+    return s_control(u, "POST", query, 1, headers, header_count, (const uint8_t *)u->complete_body.data,
+        u->complete_body.len, true, s_on_completed);
 }
 
 static void s_on_aborted(struct s3x_s3_request *req, int error, const struct s3x_s3_error_info *info, void *user) {

@@ -435,6 +435,23 @@ static void test_put_checksums_verified_by_server(void **state) {
             ft_assert_object(&e, "checked", sizes[s], seed, NULL, 0);
         }
     }
+    /* FULL_OBJECT checksums: a multipart upload sends the object's CRC, combined from its parts'
+     * (the server verifies CRC32 at Complete); a client whose part covers the whole object then
+     * downloads it in one answer carrying that CRC, which the download verifies for every CRC. */
+    static const enum s3x_checksum_algorithm crcs[] = {S3X_CHECKSUM_CRC32, S3X_CHECKSUM_CRC32C,
+        S3X_CHECKSUM_CRC64NVME};
+    for (size_t a = 0; a < sizeof(crcs) / sizeof(crcs[0]); ++a) {
+        struct s3x_client_options opt;
+        ft_client_options(&e, &opt);
+        opt.checksum = crcs[a];
+        ft_env_client(&e, &opt);
+        uint32_t seed = (uint32_t)(80 + a);
+        ft_put_pattern(&e, "full-object", OBJ, seed);
+        opt.part_size_bytes = 64 * 1024 * 1024;
+        opt.memory_limit_bytes = 64 * 1024 * 1024;
+        ft_env_client(&e, &opt);
+        ft_assert_object(&e, "full-object", OBJ, seed, NULL, 0);
+    }
     ft_env_stop(&e);
 }
 

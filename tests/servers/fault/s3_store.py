@@ -32,7 +32,8 @@ Checksums (x-amz-checksum-crc32|crc32c|crc64nvme|sha1|sha256). A PutObject or Up
 is stored; crc32, sha1 and sha256 are verified (BadDigest), crc32c and crc64nvme are not (no
 stdlib implementation fast enough for megabytes). An object completed from parts that all carry
 the upload's algorithm gets S3's composite checksum (the checksum of the concatenated part
-digests, "-N"). GetObject and HeadObject return the stored checksum and x-amz-checksum-type
+digests, "-N"); a Complete carrying x-amz-checksum-type: FULL_OBJECT and the object's
+x-amz-checksum-<alg> gets that value, verified like a PutObject's. GetObject and HeadObject return the stored checksum and x-amz-checksum-type
 (FULL_OBJECT or COMPOSITE) when the request says x-amz-checksum-mode: ENABLED and the answer
 covers the whole object.
 
@@ -522,6 +523,12 @@ class Store:
                     checksum = (u.alg, "%s-%d" % (base64.b64encode(raw).decode(), len(chosen)), "COMPOSITE")
             except ValueError:
                 checksum = None
+        full = request_checksum(headers)
+        if full is not None and (headers.get("x-amz-checksum-type") or "").upper() == "FULL_OBJECT":
+            # A FULL_OBJECT checksum of the whole object, derived by the client from its parts'
+            # CRCs: verified like a PutObject's (crc32 here; crc32c/crc64nvme are stored unchecked).
+            verify_checksum(full[0], full[1], data)
+            checksum = (full[0], full[1], "FULL_OBJECT")
         b.objects[key] = Obj(data, etag, u.content_type, checksum, len(chosen))
         del b.uploads[u.id]
         b.completed[u.id] = (key, [(n, e.strip('"')) for n, e in listed], etag)

@@ -177,22 +177,6 @@ static int s_verify(const struct s_get *g, const struct s_part *p) {
 
 /* --- delivery -------------------------------------------------------------------------------- */
 
-static int s_errno_to_error(int e) {
-    switch (e) {
-    case ENOSPC:
-    case EDQUOT:
-        return S3X_ERR_DISK_FULL;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-        return S3X_ERR_PERMISSION;
-    case ENOENT:
-    case ENOTDIR:
-        return S3X_ERR_NOT_FOUND;
-    default:
-        return S3X_ERR_IO;
-    }
-}
 
 static int s_write_all(int fd, const uint8_t *data, size_t len, uint64_t offset, bool positional) {
     while (len > 0) {
@@ -201,7 +185,7 @@ static int s_write_all(int fd, const uint8_t *data, size_t len, uint64_t offset,
             if (errno == EINTR) {
                 continue;
             }
-            return s_errno_to_error(errno);
+            return s3x__transfer_errno_error(errno);
         }
         data += n;
         len -= (size_t)n;
@@ -574,13 +558,13 @@ static void s_finish_io(struct s3x_task *task, int status) {
     struct s_get *g = task->arg;
     if (g->fd >= 0) {
         if (close(g->fd) != 0 && !g->failing) {
-            g->finish_error = s_errno_to_error(errno);
+            g->finish_error = s3x__transfer_errno_error(errno);
         }
         g->fd = -1;
     }
     if (g->temp_path != NULL) {
         if (!g->failing && g->finish_error == 0 && rename(g->temp_path, g->t->file_path) != 0) {
-            g->finish_error = s_errno_to_error(errno);
+            g->finish_error = s3x__transfer_errno_error(errno);
         }
         if (g->failing || g->finish_error != 0) {
             unlink(g->temp_path);
@@ -633,7 +617,7 @@ static int s_open_destination(struct s_get *g) {
         }
         g->dest = D_FD_ORDERED;
         g->fd = open(t->file_path, O_WRONLY | O_CLOEXEC);
-        return g->fd < 0 ? s_errno_to_error(errno) : 0;
+        return g->fd < 0 ? s3x__transfer_errno_error(errno) : 0;
     }
     g->dest = D_FILE_RANDOM;
     size_t n = strlen(t->file_path);
@@ -647,7 +631,7 @@ static int s_open_destination(struct s_get *g) {
         snprintf(g->temp_path, n + 32, "%s/.%s.s3xfer-XXXXXX", dirname(dir_copy), basename(base_copy));
         g->fd = mkostemp(g->temp_path, O_CLOEXEC);
         if (g->fd < 0) {
-            rc = s_errno_to_error(errno);
+            rc = s3x__transfer_errno_error(errno);
             s3x_mem_release(t->allocator, g->temp_path);
             g->temp_path = NULL;
         } else {

@@ -82,18 +82,6 @@ static const char *s_content_type(const struct s3x__put *u) {
     return u->t->content_type != NULL ? u->t->content_type : "binary/octet-stream";
 }
 
-static int s_errno_to_error(int e) {
-    switch (e) {
-    case EACCES:
-    case EPERM:
-        return S3X_ERR_PERMISSION;
-    case ENOENT:
-    case ENOTDIR:
-        return S3X_ERR_NOT_FOUND;
-    default:
-        return S3X_ERR_IO;
-    }
-}
 
 /* Adds a part slot (stream parts are created as they are reached). */
 struct s3x__upart *s3x__put_add_part(struct s3x__put *u) {
@@ -134,7 +122,7 @@ static int s_read_stream(struct s3x__put *u, struct s3x__upart *p) {
             if (n < 0 && errno == EINTR) {
                 continue;
             }
-            rc = n < 0 ? s_errno_to_error(errno) : 0;
+            rc = n < 0 ? s3x__transfer_errno_error(errno) : 0;
             got = n < 0 ? 0 : (size_t)n;
         }
         if (rc != 0) {
@@ -157,7 +145,7 @@ static int s_read_positional(struct s3x__put *u, struct s3x__upart *p) {
             continue;
         }
         if (n < 0) {
-            return s_errno_to_error(errno);
+            return s3x__transfer_errno_error(errno);
         }
         if (n == 0) {
             return S3X_ERR_IO; /* the file shrank while it was being uploaded */
@@ -777,11 +765,11 @@ static int s_init(struct s3x_transfer *t) {
     } else {
         u->fd = open(t->file_path, O_RDONLY | O_CLOEXEC);
         if (u->fd < 0) {
-            return s_errno_to_error(errno);
+            return s3x__transfer_errno_error(errno);
         }
         struct stat st;
         if (fstat(u->fd, &st) != 0) {
-            return s_errno_to_error(errno);
+            return s3x__transfer_errno_error(errno);
         }
         if (S_ISDIR(st.st_mode)) {
             return S3X_ERR_INVALID_ARGUMENT;

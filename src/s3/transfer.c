@@ -2,6 +2,7 @@
  * cancel, waiting, results and metrics (see transfer_impl.h). */
 #include "transfer_impl.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -333,5 +334,22 @@ void s3x__transfer_count_request(struct s3x_transfer *t, uint32_t attempts) {
     atomic_fetch_add(&t->requests, attempts == 0 ? 1 : attempts);
     if (attempts > 1) {
         atomic_fetch_add(&t->retries, attempts - 1);
+    }
+}
+
+int s3x__transfer_errno_error(int e) {
+    switch (e) {
+    case ENOSPC:
+    case EDQUOT:
+        return S3X_ERR_DISK_FULL;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+        return S3X_ERR_PERMISSION;
+    case ENOENT:
+    case ENOTDIR:
+        return S3X_ERR_NOT_FOUND;
+    default:
+        return S3X_ERR_IO;
     }
 }

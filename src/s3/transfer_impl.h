@@ -104,6 +104,8 @@ void s3x__transfer_hold(struct s3x_transfer *t, uint64_t bytes);
 void s3x__transfer_unhold(struct s3x_transfer *t, uint64_t bytes);
 /* A request finished (for metrics). */
 void s3x__transfer_count_request(struct s3x_transfer *t, uint32_t attempts);
+/* The S3X_ERR_* of a failed file system call (errno): DISK_FULL, PERMISSION, NOT_FOUND or IO. */
+int s3x__transfer_errno_error(int e);
 /* "s3://bucket/key" for messages. */
 void s3x__transfer_describe(const struct s3x_transfer *t, char *out, size_t size);
 

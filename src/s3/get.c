@@ -511,15 +511,11 @@ static void s_on_reserved(struct s3x_future *f, void *user) {
 
 static int s_reserve(struct s_get *g, struct s_part *p) {
     size_t size = (size_t)(p->index == 0 ? g->part_size : p->len);
-    struct s3x_pool_reserve_options ro = {.size_bytes = size, .priority = S3X_POOL_PRIORITY_NORMAL, .requester = g->t};
     p->state = P_RESERVING;
-    p->reserve_ns = s3x__clock_mono_ns();
-    p->reservation = s3x_pool_reserve(g->t->client->pool, &ro);
     g->active++;
-    int rc = s3x_future_on_done(p->reservation, s3x__client_loop(g->t->client), s_on_reserved, p);
+    int rc = s3x__transfer_reserve(g->t, size, s_on_reserved, p, &p->reservation, &p->reserve_ns);
     if (rc != 0) {
         g->active--;
-        p->reservation = s3x_future_release(p->reservation);
         p->state = P_DONE;
     }
     return rc;

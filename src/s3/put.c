@@ -339,15 +339,11 @@ static int s_reserve(struct s3x__put *u, struct s3x__upart *p) {
         p->state = S3X__UPART_READY; /* an empty object: nothing to hold */
         return 0;
     }
-    struct s3x_pool_reserve_options ro = {.size_bytes = size, .priority = S3X_POOL_PRIORITY_NORMAL, .requester = u->t};
     p->state = S3X__UPART_RESERVING;
-    p->reserve_ns = s3x__clock_mono_ns();
-    p->reservation = s3x_pool_reserve(u->t->client->pool, &ro);
     u->active++;
-    int rc = s3x_future_on_done(p->reservation, s3x__client_loop(u->t->client), s_on_reserved, p);
+    int rc = s3x__transfer_reserve(u->t, size, s_on_reserved, p, &p->reservation, &p->reserve_ns);
     if (rc != 0) {
         u->active--;
-        p->reservation = s3x_future_release(p->reservation);
         p->state = S3X__UPART_DONE;
     }
     return rc;

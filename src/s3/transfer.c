@@ -353,3 +353,15 @@ int s3x__transfer_errno_error(int e) {
         return S3X_ERR_IO;
     }
 }
+
+int s3x__transfer_reserve(struct s3x_transfer *t, size_t size, s3x_future_callback_fn *fn, void *user,
+    struct s3x_future **out, uint64_t *out_start_ns) {
+    struct s3x_pool_reserve_options ro = {.size_bytes = size, .priority = S3X_POOL_PRIORITY_NORMAL, .requester = t};
+    *out_start_ns = s3x__clock_mono_ns();
+    *out = s3x_pool_reserve(t->client->pool, &ro);
+    int rc = s3x_future_on_done(*out, s3x__client_loop(t->client), fn, user);
+    if (rc != 0) {
+        *out = s3x_future_release(*out);
+    }
+    return rc;
+}

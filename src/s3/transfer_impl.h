@@ -104,6 +104,12 @@ void s3x__transfer_hold(struct s3x_transfer *t, uint64_t bytes);
 void s3x__transfer_unhold(struct s3x_transfer *t, uint64_t bytes);
 /* A request finished (for metrics). */
 void s3x__transfer_count_request(struct s3x_transfer *t, uint32_t attempts);
+/* Reserves a part buffer of `size` bytes, in the transfer's name, at normal priority: `fn(future,
+ * user)` runs on the event thread once the reservation completes (granted, failed or cancelled).
+ * Returns 0 with *out (the caller's reference) and the start time (for the memory-wait metric),
+ * or an error: then fn never runs and *out is NULL. */
+int s3x__transfer_reserve(struct s3x_transfer *t, size_t size, s3x_future_callback_fn *fn, void *user,
+    struct s3x_future **out, uint64_t *out_start_ns);
 /* The S3X_ERR_* of a failed file system call (errno): DISK_FULL, PERMISSION, NOT_FOUND or IO. */
 int s3x__transfer_errno_error(int e);
 /* "s3://bucket/key" for messages. */

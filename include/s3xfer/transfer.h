@@ -45,8 +45,42 @@
  *     back to the pool as their uploads finish. At rest a stream holds exactly one buffer, so
  *     streams never hold each other up; the limit is never exceeded.
  *   - The guaranteed buffer goes back at the end of the stream (or at a failure or cancel). The
- *     transfer completes only after a write with eof, a failure or s3x_transfer_cancel: one
- *     released without any of these stays open and keeps its buffer, so cancel what you abandon.
+ *     transfer completes only after a write with eof, a failure or s3x_transfer_cancel. Releasing
+ *     the application's last reference to a stream that was not ended cancels it (nobody could
+ *     end it any more): its buffer goes back and its multipart upload is aborted.
+ *
+ * Copy (S3X_TRANSFER_COPY). A server-side copy of source_bucket/source_key to bucket/key: no data
+ * passes through the client and no pool memory is used. HeadObject of the source first (size,
+ * ETag, content type, user metadata); an object below the client's multipart threshold (and at
+ * most 5 GiB) is one CopyObject that keeps the source's metadata; a larger one is a multipart
+ * upload created with the source's content type and metadata, filled by UploadPartCopy of
+ * byte ranges in parallel (the client's part size, raised so that at most 10,000 parts are
+ * used), each guarded by x-amz-copy-source-if-match on the source's ETag (a source replaced
+ * meanwhile fails with S3X_ERR_TRANSFER_OBJECT_CHANGED), then CompleteMultipartUpload; a
+ * failure or cancel aborts the upload.
+ *
+ * Pause and resume. s3x_transfer_pause stops an upload from a regular file or a download to a
+ * regular file at a part boundary: no new part starts; an upload lets its part uploads in flight
+ * finish (so the server holds the parts the token names, no more), a download cancels its GETs in
+ * flight and writes the parts already fetched; then the transfer completes with
+ * S3X_ERR_TRANSFER_PAUSED and s3x_transfer_resume_token gives a text token (one
+ * line per field, printable ASCII) that names what is done: for an upload the multipart upload
+ * id (left open on the server), the part size and each finished part with its ETag and checksum;
+ * for a download the object's ETag and size, the part size, the temporary file (kept) and the
+ * finished parts. Save it anywhere; a transfer started later with `resume_token` (same kind,
+ * bucket, key and file, by any client, in any process) sends only what is missing:
+ *   - upload: ListParts is asked what the server holds; a part is skipped only when the server
+ *     lists it with the token's ETag and the expected size, every other part is sent again. The
+ *     source file must be unchanged (its size and modification time are in the token:
+ *     S3X_ERR_TRANSFER_OBJECT_CHANGED otherwise). An upload that no longer exists fails with
+ *     S3X_ERR_S3_NO_SUCH_UPLOAD. An upload too small for multipart (one PutObject) pauses with a
+ *     token that has no upload: resuming sends it whole.
+ *   - download: the missing parts are fetched with If-Match on the token's ETag into the same
+ *     temporary file (a changed object fails with S3X_ERR_TRANSFER_OBJECT_CHANGED and the
+ *     temporary file is removed), then it is renamed over the destination.
+ * A token that does not parse, or names another kind, bucket, key or file, is refused by
+ * s3x_transfer_start with S3X_ERR_INVALID_ARGUMENT. To give up a paused upload instead, abort it
+ * (s3x_multipart_abort with the upload id the token names) or resume and cancel.
  *
  * Threads. on_done and on_progress run on the client's event thread; `write`, `on_part` and
  * `read` run on one of the client's I/O threads, one call at a time per transfer. None of them may
@@ -74,6 +108,7 @@ enum s3x_transfer_kind {
     S3X_TRANSFER_GET = 1,
     S3X_TRANSFER_PUT = 2,
     S3X_TRANSFER_PUSH = 3, /* upload of data written with s3x_transfer_write */
+    S3X_TRANSFER_COPY = 4, /* server-side copy of source_bucket/source_key to bucket/key */
 };
 
 /* How a pushed-write upload (S3X_TRANSFER_PUSH) is admitted: see "Pushed writes" above. */
@@ -103,6 +138,7 @@ struct s3x_transfer_metrics {
     uint64_t bytes_total;       /* S3X_TRANSFER_SIZE_UNKNOWN until known */
     uint64_t parts_total;       /* 0 until known */
     uint64_t parts_done;
+    uint64_t parts_skipped;     /* resumed: parts the paused transfer had done (in parts_done) */
     uint64_t requests;          /* HTTP requests completed, retries included */
     uint64_t retries;
     uint64_t memory_wait_ns;    /* time part reservations spent waiting for pool memory */
@@ -148,6 +184,13 @@ struct s3x_transfer_options {
     /* PUSH: no source here (the data comes from s3x_transfer_write); how the stream is admitted. */
     enum s3x_transfer_admission admission;
 
+    /* COPY: the source object (the destination is bucket/key). */
+    const char *source_bucket;
+    const char *source_key;
+    /* PUT from a regular file, GET to a regular file: continue the paused transfer this token
+     * (from s3x_transfer_resume_token) describes. NULL = start afresh. */
+    const char *resume_token;
+
     const char *content_type;        /* PUT; NULL = none */
     enum s3x_checksum_algorithm checksum; /* PUT: used when checksum_set, else the client's */
     bool checksum_set;               /* whether `checksum` overrides the client's choice */
@@ -175,6 +218,14 @@ S3X_API struct s3x_transfer *s3x_transfer_release(struct s3x_transfer *transfer)
  * completed; pending reservations are cancelled, requests in flight aborted, a multipart upload
  * aborted, a partial file removed. Idempotent. */
 S3X_API void s3x_transfer_cancel(struct s3x_transfer *transfer);
+/* Pauses from any thread (see "Pause and resume"): returns 0 and the transfer completes with
+ * S3X_ERR_TRANSFER_PAUSED (unless it completes otherwise first: then it simply completes), or
+ * S3X_ERR_UNSUPPORTED for a transfer that cannot be resumed (a stream, a pushed write, a copy, a
+ * download that is not to a regular file), or S3X_ERR_INVALID_ARGUMENT. Idempotent. */
+S3X_API int s3x_transfer_pause(struct s3x_transfer *transfer);
+/* After a completion with S3X_ERR_TRANSFER_PAUSED: the resume token (owned by the transfer, valid
+ * until it is released); else NULL. */
+S3X_API const char *s3x_transfer_resume_token(const struct s3x_transfer *transfer);
 /* Blocks until on_done has returned or timeout_ms elapsed (UINT64_MAX = forever): 0 or
  * S3X_ERR_TIMEOUT. Not on the client's event thread. */
 S3X_API int s3x_transfer_wait(struct s3x_transfer *transfer, uint64_t timeout_ms);

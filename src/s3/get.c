@@ -29,6 +29,7 @@
 #include "transfer_impl.h"
 
 #include "s3/headers.h"
+#include "s3/resume.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +62,7 @@ struct s_part {
     struct s3x_task io_task;
     struct s3x_task loop_task;
     int io_error;
+    bool written; /* in the destination (for a resume token) */
 };
 
 struct s_get {
@@ -91,14 +93,27 @@ struct s_get {
     int finish_error;
     struct s3x_task finish_task;
     struct s3x_task finish_loop_task;
+    /* pause and resume (to a regular file) */
+    bool resumed;        /* the size, ETag and done parts came from a token */
+    bool pausing;        /* paused: keep the temporary file, leave a token */
+    bool pause_deferred; /* paused before the size was known: pause once part 0 tells it */
+    bool keep_temp;      /* the token names the temporary file: do not remove it */
+    uint32_t skipped_ahead; /* parts done by the paused run, at index >= next_reserve */
 };
 
 static struct s_part *s_part_at(struct s_get *g, uint32_t i) {
     return i == 0 ? &g->part0 : &g->rest[i - 1];
 }
 
+/* The buffer a part needs: part 0 asks for a whole part while the size is unknown. */
+static uint64_t s_want(const struct s_get *g, const struct s_part *p) {
+    return p->index == 0 && !g->size_known ? g->part_size : p->len;
+}
+
 static void s_pump(struct s_get *g);
 static void s_maybe_finish(struct s_get *g);
+static void s_pause_now(struct s_get *g);
+static void s_make_token(struct s_get *g);
 
 static void s_fail(struct s_get *g, int error, int cause, const struct s3x_s3_error_info *info, const char *what,
     uint32_t part) {
@@ -277,6 +292,7 @@ static void s_delivered_on_loop(struct s3x_task *task, int status) {
     } else if (p->io_error != 0) {
         s_fail(g, p->io_error, 0, NULL, "writing the data failed", p->index);
     } else {
+        p->written = true;
         if (p->index == 0 && g->verify) {
             S3X_LOG_DEBUGF("get", "%llu bytes match their %s", (unsigned long long)p->filled,
                 s3x_checksum_header_name(g->verify_value.algorithm));
@@ -309,14 +325,14 @@ static int s_on_headers(struct s3x_http_request *http, int status, void *user) {
         /* 200: the server ignored the Range; acceptable only when the whole object fits. */
         const char *cl = s3x__http_request_response_header(http, "content-length");
         uint64_t len = 0;
-        if (p->index != 0 || cl == NULL || s3x__s3_parse_content_length(cl, strlen(cl), &len) != 0 || len > p->capacity) {
+        if (p->index != 0 || g->resumed || cl == NULL || s3x__s3_parse_content_length(cl, strlen(cl), &len) != 0 || len > p->capacity) {
             return S3X_ERR_HTTP_PROTOCOL;
         }
         range.has_total = true;
         range.total = len;
         range.last = len == 0 ? 0 : len - 1;
     }
-    if (p->index == 0) {
+    if (p->index == 0 && !g->resumed) {
         g->size = range.total;
         p->len = S3X_MIN(g->part_size, g->size);
         bool whole = status == 200 || (range.has_range && range.first == 0 && range.last + 1 == range.total);
@@ -397,7 +413,7 @@ static void s_on_fetched(struct s3x_s3_request *req, int error, const struct s3x
     s3x__transfer_count_request(g->t, res != NULL ? res->attempts : 1);
     g->active--;
     p->state = P_FETCHED;
-    if (p->index == 0 && error == S3X_ERR_S3_INVALID_RANGE && s_is_empty_object(req)) {
+    if (p->index == 0 && !g->resumed && error == S3X_ERR_S3_INVALID_RANGE && s_is_empty_object(req)) {
         error = 0; /* 416 for bytes=0-... on an empty object */
         g->size = 0;
         p->len = 0;
@@ -410,10 +426,11 @@ static void s_on_fetched(struct s3x_s3_request *req, int error, const struct s3x
     if (error == 0 && p->filled != p->len) {
         error = S3X_ERR_HTTP_RECV; /* a body shorter than its range that the engine let through */
     }
-    if (error == 0 && p->index == 0) {
+    if (error == 0 && !g->size_known) {
         error = s_learn_size(g);
     }
-    if (error != 0 || g->failing) {
+    bool keep = error == 0 && g->pausing && g->dest == D_FILE_RANDOM; /* fetched: worth writing */
+    if (error != 0 || (g->failing && !keep)) {
         s_release_buffer(g, p);
         p->state = P_DONE;
         if (error != 0) {
@@ -427,15 +444,19 @@ static void s_on_fetched(struct s3x_s3_request *req, int error, const struct s3x
     } else {
         s_deliver_ready(g);
     }
+    if (g->pause_deferred) {
+        s_pause_now(g);
+    }
     s_pump(g);
 }
 
 static int s_start_fetch(struct s_get *g, struct s_part *p) {
     char range[64];
-    uint64_t last = p->offset + (p->index == 0 ? g->part_size : p->len) - 1;
+    uint64_t last = p->offset + s_want(g, p) - 1;
     snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)p->offset, (unsigned long long)last);
     struct s3x_sigv4_header headers[2] = {{"Range", range}, {"If-Match", g->etag}};
-    if (p->index == 0) {
+    bool first = p->index == 0 && !g->size_known;
+    if (first) {
         headers[1] = (struct s3x_sigv4_header){"x-amz-checksum-mode", "ENABLED"};
     }
     struct s3x_s3_request_options o = {
@@ -443,7 +464,7 @@ static int s_start_fetch(struct s_get *g, struct s_part *p) {
         .bucket = g->t->bucket,
         .key = g->t->key,
         .headers = headers,
-        .header_count = (p->index == 0 || g->etag != NULL) ? 2 : 1,
+        .header_count = (first || g->etag != NULL) ? 2 : 1,
         .sink = {.kind = S3X_HTTP_SINK_STREAM, .write = s_write, .on_retry = s_on_retry},
         .on_headers = s_on_headers,
         .on_done = s_on_fetched,
@@ -490,7 +511,7 @@ static void s_on_reserved(struct s3x_future *f, void *user) {
     p->buf = buf;
     p->capacity = s3x_ticket_size(ticket);
     s3x__transfer_hold(g->t, p->capacity);
-    if (rc == 0 && p->capacity < (p->index == 0 ? g->part_size : p->len)) {
+    if (rc == 0 && p->capacity < s_want(g, p)) {
         rc = S3X_ERR_INVALID_STATE; /* a custom pool handed out a short ticket */
     }
     if (rc != 0) {
@@ -510,7 +531,7 @@ static void s_on_reserved(struct s3x_future *f, void *user) {
 }
 
 static int s_reserve(struct s_get *g, struct s_part *p) {
-    size_t size = (size_t)(p->index == 0 ? g->part_size : p->len);
+    size_t size = (size_t)s_want(g, p);
     p->state = P_RESERVING;
     g->active++;
     int rc = s3x__transfer_reserve(g->t, size, s_on_reserved, p, &p->reservation, &p->reserve_ns);
@@ -526,9 +547,15 @@ static void s_pump(struct s_get *g) {
     if (g->failing || !g->size_known) {
         return;
     }
-    while (!g->failing && g->next_reserve < g->num_parts && g->next_reserve - g->parts_done < g->window) {
+    /* parts in flight = parts below next_reserve that are not done */
+    while (!g->failing && g->next_reserve < g->num_parts &&
+           g->next_reserve - (g->parts_done - g->skipped_ahead) < g->window) {
         struct s_part *p = s_part_at(g, g->next_reserve);
         g->next_reserve++;
+        if (p->state == P_DONE) {
+            g->skipped_ahead--; /* written by the paused run */
+            continue;
+        }
         int rc = s_reserve(g, p);
         if (rc != 0) {
             s_fail(g, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "no part buffer", p->index);
@@ -552,6 +579,9 @@ static void s_finish_loop(struct s3x_task *task, int status) {
 static void s_finish_io(struct s3x_task *task, int status) {
     S3X_UNUSED(status);
     struct s_get *g = task->arg;
+    if (g->fd >= 0 && g->keep_temp && fdatasync(g->fd) != 0) {
+        S3X_LOG_WARNF("get", "fdatasync of %s failed: %s", g->temp_path, strerror(errno));
+    }
     if (g->fd >= 0) {
         if (close(g->fd) != 0 && !g->failing) {
             g->finish_error = s3x__transfer_errno_error(errno);
@@ -562,7 +592,7 @@ static void s_finish_io(struct s3x_task *task, int status) {
         if (!g->failing && g->finish_error == 0 && rename(g->temp_path, g->t->file_path) != 0) {
             g->finish_error = s3x__transfer_errno_error(errno);
         }
-        if (g->failing || g->finish_error != 0) {
+        if ((g->failing && !g->keep_temp) || g->finish_error != 0) {
             unlink(g->temp_path);
         }
     }
@@ -587,9 +617,154 @@ static void s_maybe_finish(struct s_get *g) {
             p->state = P_DONE;
         }
     }
+    if (g->pausing) {
+        s_make_token(g);
+    }
     g->finishing = true;
     s3x_task_init(&g->finish_task, s_finish_io, g);
     s3x_executor_post(s3x__client_io(g->t->client), &g->finish_task);
+}
+
+/* --- pause and resume ------------------------------------------------------------------------ */
+
+/* Stops at a part boundary: reservations and fetches are cancelled, parts already fetched are
+ * still written, then s_maybe_finish keeps the temporary file and leaves a token. */
+static void s_pause_now(struct s_get *g) {
+    g->pause_deferred = false;
+    g->pausing = true;
+    s_fail(g, S3X_ERR_TRANSFER_PAUSED, 0, NULL, "paused", g->parts_done);
+}
+
+static void s_pause(struct s3x_transfer *t) {
+    struct s_get *g = t->impl;
+    if (g->failing || g->finishing || g->dest != D_FILE_RANDOM) {
+        return;
+    }
+    if (!g->size_known) {
+        g->pause_deferred = true; /* part 0 tells the size and the ETag the token needs */
+        return;
+    }
+    s_pause_now(g);
+    s_maybe_finish(g);
+}
+
+/* Event thread, nothing in flight: the token names the object, the temporary file and the parts
+ * written to it. Without a token (no ETag to guard a resume, out of memory) the temporary file
+ * goes, as after any failure. */
+static void s_make_token(struct s_get *g) {
+    struct s3x_transfer *t = g->t;
+    if (!g->size_known || g->etag == NULL || g->temp_path == NULL) {
+        S3X_LOG_WARNF("get", "paused without a resume token (%s)", g->etag == NULL ? "no ETag" : "nothing known");
+        return;
+    }
+    char *file = s3x__resume_abs_path(t->allocator, t->file_path);
+    char *temp = s3x__resume_abs_path(t->allocator, g->temp_path);
+    struct s3x__resume r = {
+        .kind = S3X__RESUME_GET,
+        .bucket = t->bucket,
+        .key = t->key,
+        .file = file != NULL ? file : t->file_path,
+        .size = g->size,
+        .part_size = g->part_size,
+        .etag = g->etag,
+        .temp_path = temp != NULL ? temp : g->temp_path,
+    };
+    int rc = 0;
+    for (uint32_t i = 0; i < g->num_parts && rc == 0; ++i) {
+        if (s_part_at(g, i)->written) {
+            rc = s3x__resume_add_part(t->allocator, &r, i + 1, NULL, NULL);
+        }
+    }
+    char *token = NULL;
+    if (rc == 0) {
+        rc = s3x__resume_format(t->allocator, &r, &token);
+    }
+    s3x_mem_release(t->allocator, r.parts);
+    s3x_mem_release(t->allocator, file);
+    s3x_mem_release(t->allocator, temp);
+    if (rc != 0) {
+        S3X_LOG_WARNF("get", "no resume token: %s", s3x_error_name(rc));
+        return;
+    }
+    S3X_LOG_DEBUGF("get", "paused with %u of %u parts in %s", g->parts_done, g->num_parts, g->temp_path);
+    s3x__transfer_set_resume_token(t, token);
+    g->keep_temp = true;
+}
+
+/* Marks the token's parts done: they are in the temporary file already. */
+static int s_mark_resumed(struct s_get *g, const struct s3x__resume *r, uint64_t temp_size) {
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < r->parts_count; ++i) {
+        uint32_t number = r->parts[i].number;
+        if (number > g->num_parts) {
+            return S3X_ERR_INVALID_ARGUMENT;
+        }
+        struct s_part *p = s_part_at(g, number - 1);
+        if (p->offset + p->len > temp_size) {
+            return S3X_ERR_INVALID_ARGUMENT; /* the temporary file lost data the token claims */
+        }
+        p->state = P_DONE;
+        p->written = true;
+        bytes += p->len;
+    }
+    if (g->size == 0 && g->part0.state != P_DONE) {
+        g->part0.state = P_DONE; /* nothing to fetch */
+        g->part0.written = true;
+    }
+    for (uint32_t i = 0; i < g->num_parts; ++i) {
+        if (s_part_at(g, i)->state == P_DONE) {
+            g->parts_done++;
+            g->skipped_ahead++;
+        }
+    }
+    atomic_store(&g->t->parts_done, g->parts_done);
+    atomic_store(&g->t->parts_skipped, g->parts_done);
+    atomic_store(&g->t->bytes_done, bytes);
+    return 0;
+}
+
+/* Caller's thread: the token must describe a download of this object to this file, and its
+ * temporary file must still be there. */
+static int s_resume_open(struct s_get *g) {
+    struct s3x_transfer *t = g->t;
+    struct s3x__resume r;
+    int rc = s3x__resume_parse(t->allocator, t->resume_token_in, &r);
+    char *file = rc == 0 ? s3x__resume_abs_path(t->allocator, t->file_path) : NULL;
+    if (rc == 0 && (r.kind != S3X__RESUME_GET || strcmp(r.bucket, t->bucket) != 0 || strcmp(r.key, t->key) != 0 ||
+                       strcmp(r.file, file != NULL ? file : t->file_path) != 0)) {
+        rc = S3X_ERR_INVALID_ARGUMENT;
+    }
+    s3x_mem_release(t->allocator, file);
+    int fd = -1;
+    struct stat st;
+    if (rc == 0 && ((fd = open(r.temp_path, O_WRONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0)) {
+        rc = s3x__transfer_errno_error(errno);
+    }
+    if (rc == 0 && !S_ISREG(st.st_mode)) {
+        rc = S3X_ERR_INVALID_ARGUMENT;
+    }
+    if (rc == 0) {
+        g->size = r.size;
+        g->part_size = r.part_size;
+        g->etag = r.etag;
+        r.etag = NULL;
+        rc = s_learn_size(g);
+    }
+    if (rc == 0) {
+        g->next_reserve = 0;
+        g->part0.len = S3X_MIN(g->part_size, g->size);
+        rc = s_mark_resumed(g, &r, (uint64_t)st.st_size);
+    }
+    if (rc == 0) {
+        g->resumed = true;
+        g->fd = fd; /* only now: from here on a failure removes the temporary file */
+        g->temp_path = r.temp_path;
+        r.temp_path = NULL;
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    s3x__resume_clean_up(t->allocator, &r);
+    return rc == S3X_ERR_PARSE ? S3X_ERR_INVALID_ARGUMENT : rc;
 }
 
 /* --- the vtable ------------------------------------------------------------------------------ */
@@ -608,7 +783,7 @@ static int s_open_destination(struct s_get *g) {
     }
     struct stat st;
     if (stat(t->file_path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        if (S_ISDIR(st.st_mode)) {
+        if (S_ISDIR(st.st_mode) || t->resume_token_in != NULL) {
             return S3X_ERR_INVALID_ARGUMENT;
         }
         g->dest = D_FD_ORDERED;
@@ -616,6 +791,9 @@ static int s_open_destination(struct s_get *g) {
         return g->fd < 0 ? s3x__transfer_errno_error(errno) : 0;
     }
     g->dest = D_FILE_RANDOM;
+    if (t->resume_token_in != NULL) {
+        return s_resume_open(g);
+    }
     size_t n = strlen(t->file_path);
     g->temp_path = s3x_mem_acquire(t->allocator, n + 32);
     char *dir_copy = s3x_mem_strdup(t->allocator, t->file_path);
@@ -651,11 +829,18 @@ static int s_init(struct s3x_transfer *t) {
     g->window = t->client->max_connections + t->delivery_window;
     g->part0.g = g;
     g->part0.len = g->part_size;
-    return s_open_destination(g);
+    int rc = s_open_destination(g);
+    t->pausable = rc == 0 && g->dest == D_FILE_RANDOM;
+    return rc;
 }
 
 static void s_start(struct s3x_transfer *t) {
     struct s_get *g = t->impl;
+    if (g->resumed) {
+        s_pump(g);
+        s_maybe_finish(g);
+        return;
+    }
     int rc = s_reserve(g, &g->part0);
     if (rc != 0) {
         s_fail(g, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "no part buffer", 0);
@@ -691,4 +876,5 @@ const struct s3x_transfer_vtable s3x__get_vtable = {
     .start = s_start,
     .cancel = s_cancel,
     .destroy = s_destroy,
+    .pause = s_pause,
 };

@@ -489,7 +489,7 @@ static void s_write_task(struct s3x_task *task, int status) {
     }
     s_run(s);
     s3x__put_maybe_advance(&s->u);
-    s3x_transfer_release(t); /* taken by s3x_transfer_write */
+    s3x__transfer_unref(t); /* taken by s3x_transfer_write */
 }
 
 struct s3x_future *s3x_transfer_write(struct s3x_transfer *t, const void *data, size_t len, bool eof) {
@@ -548,7 +548,7 @@ struct s3x_future *s3x_transfer_write(struct s3x_transfer *t, const void *data, 
      * ahead of anything it posts, in particular ahead of the final task of a transfer abandoned
      * before its start, so the last reference is never left to this task on the event thread.
      * (The executor never runs a task inline while the client is alive: no re-entry.) */
-    s3x_transfer_acquire(t);
+    s3x__transfer_ref(t);
     s3x_task_init(&s->write_task, s_write_task, s);
     s3x_executor_post(s3x__client_loop(t->client), &s->write_task);
     pthread_mutex_unlock(&s->lock);
@@ -667,10 +667,24 @@ static void s_destroy(struct s3x_transfer *t) {
     t->impl = NULL;
 }
 
+/* The application let go of a stream it never ended: nobody can write its end any more, so it
+ * is cancelled (its buffer goes back, the multipart upload is aborted). An ended stream finishes
+ * on its own. */
+static void s_released(struct s3x_transfer *t) {
+    struct s_push *s = t->impl;
+    pthread_mutex_lock(&s->lock);
+    bool ended = s->eof_called;
+    pthread_mutex_unlock(&s->lock);
+    if (!ended) {
+        s3x_transfer_cancel(t);
+    }
+}
+
 const struct s3x_transfer_vtable s3x__push_vtable = {
     .init = s_init,
     .start = s_start,
     .cancel = s_cancel,
     .destroy = s_destroy,
     .abandon = s_abandon,
+    .released = s_released,
 };

@@ -21,6 +21,7 @@
 #include "transfer_impl.h"
 
 #include "s3/complete_body.h"
+#include "s3/resume.h"
 
 enum s3x__upart_state {
     S3X__UPART_IDLE,      /* has its buffer, waits for its read */
@@ -96,6 +97,14 @@ struct s3x__put {
     struct s3x_s3_request *control;
     struct s3x_s3_buf complete_body;
     char *etag;
+    /* pause and resume (a regular file's upload) */
+    int64_t mtime_sec; /* the source's, for the token */
+    uint32_t mtime_nsec;
+    char *abs_path;    /* the source's absolute path, for the token (NULL: use the given one) */
+    bool pausing;      /* paused: finish without aborting, leave a token */
+    struct s3x__resume *resume; /* the token resumed from, until ListParts has been compared */
+    bool listing;               /* ListParts pages in flight: no part starts meanwhile */
+    uint32_t skipped_ahead;     /* parts done by the paused run, at index >= next_reserve */
 };
 
 /* Initializes `u` for a stream of unknown size: the client's part size, S3X_MAX_PARTS, a window

@@ -19,6 +19,17 @@ static int s_validate(const struct s3x_transfer_options *o) {
         return S3X_ERR_INVALID_ARGUMENT;
     }
     int targets = (o->file_path != NULL) + (o->write != NULL) + (o->on_part != NULL) + (o->read != NULL);
+    if (o->kind == S3X_TRANSFER_COPY) {
+        bool source_ok = o->source_bucket != NULL && o->source_bucket[0] != '\0' && o->source_key != NULL &&
+                         o->source_key[0] != '\0';
+        return targets == 0 && source_ok && o->resume_token == NULL ? 0 : S3X_ERR_INVALID_ARGUMENT;
+    }
+    if (o->source_bucket != NULL || o->source_key != NULL) {
+        return S3X_ERR_INVALID_ARGUMENT;
+    }
+    if (o->resume_token != NULL && o->file_path == NULL) {
+        return S3X_ERR_INVALID_ARGUMENT; /* only file transfers resume */
+    }
     if (o->kind == S3X_TRANSFER_PUSH) {
         bool admission_ok =
             o->admission == S3X_TRANSFER_ADMISSION_WAIT || o->admission == S3X_TRANSFER_ADMISSION_FAIL_FAST;
@@ -47,23 +58,32 @@ static void s_free(struct s3x_transfer *t) {
     s3x_mem_release(t->allocator, t->key);
     s3x_mem_release(t->allocator, t->file_path);
     s3x_mem_release(t->allocator, t->content_type);
+    s3x_mem_release(t->allocator, t->source_bucket);
+    s3x_mem_release(t->allocator, t->source_key);
+    s3x_mem_release(t->allocator, t->resume_token_in);
+    s3x_mem_release(t->allocator, t->resume_token);
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->lock);
     s3x_client_release(t->client);
     s3x_mem_release(t->allocator, t);
 }
 
+/* Copies `s` into *out unless it is NULL; false when out of memory. */
+static bool s_dup_option(struct s3x_transfer *t, const char *s, char **out) {
+    if (s != NULL) {
+        *out = s3x_mem_strdup(t->allocator, s);
+    }
+    return s == NULL || *out != NULL;
+}
+
 static int s_copy_strings(struct s3x_transfer *t, const struct s3x_transfer_options *o) {
-    t->bucket = s3x_mem_strdup(t->allocator, o->bucket);
-    t->key = s3x_mem_strdup(t->allocator, o->key);
-    if (o->file_path != NULL) {
-        t->file_path = s3x_mem_strdup(t->allocator, o->file_path);
-    }
-    if (o->content_type != NULL) {
-        t->content_type = s3x_mem_strdup(t->allocator, o->content_type);
-    }
-    bool ok = t->bucket != NULL && t->key != NULL && (o->file_path == NULL || t->file_path != NULL) &&
-              (o->content_type == NULL || t->content_type != NULL);
+    bool ok = s_dup_option(t, o->bucket, &t->bucket);
+    ok = s_dup_option(t, o->key, &t->key) && ok;
+    ok = s_dup_option(t, o->file_path, &t->file_path) && ok;
+    ok = s_dup_option(t, o->content_type, &t->content_type) && ok;
+    ok = s_dup_option(t, o->source_bucket, &t->source_bucket) && ok;
+    ok = s_dup_option(t, o->source_key, &t->source_key) && ok;
+    ok = s_dup_option(t, o->resume_token, &t->resume_token_in) && ok;
     return ok ? 0 : S3X_ERR_OOM;
 }
 
@@ -98,6 +118,7 @@ int s3x_transfer_start(struct s3x_client *client, const struct s3x_transfer_opti
     t->client = s3x_client_acquire(client);
     t->kind = o->kind;
     s3x__ref_init(&t->ref);
+    atomic_init(&t->app_refs, 1);
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->cond, NULL);
     t->write = o->write;
@@ -109,9 +130,10 @@ int s3x_transfer_start(struct s3x_client *client, const struct s3x_transfer_opti
     t->on_progress = o->on_progress;
     t->on_done = o->on_done;
     t->user_data = o->user_data;
-    t->vtable = o->kind == S3X_TRANSFER_GET ? &s3x__get_vtable
-                : o->kind == S3X_TRANSFER_PUT ? &s3x__put_vtable
-                                              : &s3x__push_vtable;
+    t->vtable = o->kind == S3X_TRANSFER_GET    ? &s3x__get_vtable
+                : o->kind == S3X_TRANSFER_PUT  ? &s3x__put_vtable
+                : o->kind == S3X_TRANSFER_PUSH ? &s3x__push_vtable
+                                               : &s3x__copy_vtable;
     atomic_init(&t->bytes_total, S3X_TRANSFER_SIZE_UNKNOWN);
     t->start_ns = s3x__clock_mono_ns();
     rc = s_copy_strings(t, o);
@@ -129,18 +151,42 @@ int s3x_transfer_start(struct s3x_client *client, const struct s3x_transfer_opti
     return 0;
 }
 
+void s3x__transfer_ref(struct s3x_transfer *t) {
+    s3x__ref_acquire(&t->ref);
+}
+
+void s3x__transfer_unref(struct s3x_transfer *t) {
+    if (s3x__ref_release(&t->ref)) {
+        s_free(t);
+    }
+}
+
 struct s3x_transfer *s3x_transfer_acquire(struct s3x_transfer *t) {
     if (t != NULL) {
+        atomic_fetch_add(&t->app_refs, 1);
         s3x__ref_acquire(&t->ref);
     }
     return t;
 }
 
 struct s3x_transfer *s3x_transfer_release(struct s3x_transfer *t) {
-    if (t != NULL && s3x__ref_release(&t->ref)) {
-        s_free(t);
+    if (t == NULL) {
+        return NULL;
     }
+    if (atomic_fetch_sub(&t->app_refs, 1) == 1 && t->vtable->released != NULL) {
+        t->vtable->released(t); /* may post a cancel, which holds its own reference */
+    }
+    s3x__transfer_unref(t);
     return NULL;
+}
+
+/* The end of a cancel or pause task: drops the reference its poster took (never the last: see
+ * s_final_task). */
+static void s_control_task_done(struct s3x_transfer *t) {
+    pthread_mutex_lock(&t->lock);
+    t->tasks_queued--;
+    pthread_mutex_unlock(&t->lock);
+    s3x__transfer_unref(t); /* taken when posted; never the last: see s_final_task */
 }
 
 static void s_cancel_task(struct s3x_task *task, int status) {
@@ -149,24 +195,53 @@ static void s_cancel_task(struct s3x_task *task, int status) {
     if (!t->finished) {
         t->vtable->cancel(t);
     }
+    s_control_task_done(t);
+}
+
+static void s_pause_task(struct s3x_task *task, int status) {
+    S3X_UNUSED(status);
+    struct s3x_transfer *t = task->arg;
+    if (!t->finished && !atomic_load(&t->cancel_requested)) {
+        t->vtable->pause(t);
+    }
+    s_control_task_done(t);
+}
+
+/* Posts `task` to the event thread unless the transfer is done (then there is nothing to do). */
+static void s_post_control(struct s3x_transfer *t, struct s3x_task *task, s3x_task_fn *fn) {
     pthread_mutex_lock(&t->lock);
-    t->cancel_queued = false;
+    if (!t->done) {
+        t->tasks_queued++;
+        s3x__transfer_ref(t);
+        s3x_task_init(task, fn, t);
+        s3x_executor_post(s3x__client_loop(t->client), task);
+    }
     pthread_mutex_unlock(&t->lock);
-    s3x_transfer_release(t); /* taken when posted; never the last: see s_final_task */
 }
 
 void s3x_transfer_cancel(struct s3x_transfer *t) {
     if (t == NULL || atomic_exchange(&t->cancel_requested, true)) {
         return;
     }
-    pthread_mutex_lock(&t->lock);
-    if (!t->done) { /* after completion there is nothing to cancel */
-        t->cancel_queued = true;
-        s3x_transfer_acquire(t);
-        s3x_task_init(&t->cancel_task, s_cancel_task, t);
-        s3x_executor_post(s3x__client_loop(t->client), &t->cancel_task);
+    s_post_control(t, &t->cancel_task, s_cancel_task);
+}
+
+int s3x_transfer_pause(struct s3x_transfer *t) {
+    if (t == NULL) {
+        return S3X_ERR_INVALID_ARGUMENT;
     }
-    pthread_mutex_unlock(&t->lock);
+    if (!t->pausable || t->vtable->pause == NULL) {
+        return S3X_ERR_UNSUPPORTED;
+    }
+    if (!atomic_exchange(&t->pause_requested, true)) {
+        s_post_control(t, &t->pause_task, s_pause_task);
+    }
+    return 0;
+}
+
+const char *s3x_transfer_resume_token(const struct s3x_transfer *t) {
+    const struct s3x_transfer_result *r = t != NULL ? s3x_transfer_result(t) : NULL;
+    return r != NULL && r->error == S3X_ERR_TRANSFER_PAUSED ? t->resume_token : NULL;
 }
 
 int s3x_transfer_wait(struct s3x_transfer *t, uint64_t timeout_ms) {
@@ -204,6 +279,7 @@ void s3x_transfer_metrics(const struct s3x_transfer *t, struct s3x_transfer_metr
     out->bytes_total = atomic_load(&t->bytes_total);
     out->parts_total = atomic_load(&t->parts_total);
     out->parts_done = atomic_load(&t->parts_done);
+    out->parts_skipped = atomic_load(&t->parts_skipped);
     out->requests = atomic_load(&t->requests);
     out->retries = atomic_load(&t->retries);
     out->memory_wait_ns = atomic_load(&t->memory_wait_ns);
@@ -213,6 +289,11 @@ void s3x_transfer_metrics(const struct s3x_transfer *t, struct s3x_transfer_metr
 }
 
 /* --- for the kinds --------------------------------------------------------------------------- */
+
+void s3x__transfer_set_resume_token(struct s3x_transfer *t, char *token) {
+    s3x_mem_release(t->allocator, t->resume_token);
+    t->resume_token = token;
+}
 
 void s3x__transfer_describe(const struct s3x_transfer *t, char *out, size_t size) {
     snprintf(out, size, "s3://%s/%s", t->bucket, t->key);
@@ -224,6 +305,14 @@ static char *s_dup_or_empty(struct s3x_transfer *t, const char *s, size_t slot) 
     }
     t->strings[slot] = s3x_mem_strdup(t->allocator, s);
     return t->strings[slot];
+}
+
+static const char *s_kind_word(const struct s3x_transfer *t) {
+    switch (t->kind) {
+    case S3X_TRANSFER_GET: return "download";
+    case S3X_TRANSFER_COPY: return "copy to";
+    default: return "upload";
+    }
 }
 
 bool s3x__transfer_fail(struct s3x_transfer *t, int error, int cause, const struct s3x_s3_error_info *info,
@@ -244,14 +333,14 @@ bool s3x__transfer_fail(struct s3x_transfer *t, int error, int cause, const stru
     t->result.cause = cause;
     char message[640];
     if (info != NULL && info->code != NULL) {
-        snprintf(message, sizeof(message), "%s %s: %s: %s (%s, HTTP %d%s%s)", t->kind == S3X_TRANSFER_GET ? "download" : "upload",
+        snprintf(message, sizeof(message), "%s %s: %s: %s (%s, HTTP %d%s%s)", s_kind_word(t),
             name, what, s3x_error_str(error), info->code, info->http_status, info->request_id ? ", request id " : "",
             info->request_id ? info->request_id : "");
     } else if (cause != 0) {
-        snprintf(message, sizeof(message), "%s %s: %s: %s (cause: %s)", t->kind == S3X_TRANSFER_GET ? "download" : "upload",
+        snprintf(message, sizeof(message), "%s %s: %s: %s (cause: %s)", s_kind_word(t),
             name, what, s3x_error_str(error), s3x_error_str(cause));
     } else {
-        snprintf(message, sizeof(message), "%s %s: %s: %s", t->kind == S3X_TRANSFER_GET ? "download" : "upload", name,
+        snprintf(message, sizeof(message), "%s %s: %s: %s", s_kind_word(t), name,
             what, s3x_error_str(error));
     }
     s_dup_or_empty(t, message, 0);
@@ -268,8 +357,8 @@ bool s3x__transfer_fail(struct s3x_transfer *t, int error, int cause, const stru
 static void s_final_task(struct s3x_task *task, int status) {
     struct s3x_transfer *t = task->arg;
     pthread_mutex_lock(&t->lock);
-    if (t->cancel_queued && status == 0) {
-        /* A cancel task is queued behind this one: let it run first, so that its reference is
+    if (t->tasks_queued > 0 && status == 0) {
+        /* A cancel or pause task is queued behind this one: let it run first, so that its reference is
          * not the last one (which would leave the teardown to the event thread). */
         pthread_mutex_unlock(&t->lock);
         s3x_executor_post(s3x__client_loop(t->client), &t->final_task);

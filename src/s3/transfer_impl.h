@@ -30,6 +30,12 @@ struct s3x_transfer_vtable {
      * having run (cancelled before, or the client shut down); the failure is recorded. Releases
      * what init took (a pushed write's admission reservation). */
     void (*abandon)(struct s3x_transfer *t);
+    /* Optional (kinds that set t->pausable in init). Event thread: stop at a part boundary and
+     * complete with S3X_ERR_TRANSFER_PAUSED, leaving a token (s3x__transfer_set_resume_token). */
+    void (*pause)(struct s3x_transfer *t);
+    /* Optional. The application's thread: its last reference went while the transfer may still
+     * run (a pushed write nobody can end any more cancels itself). */
+    void (*released)(struct s3x_transfer *t);
 };
 
 struct s3x_transfer {
@@ -41,6 +47,10 @@ struct s3x_transfer {
     char *key;
     char *file_path;
     char *content_type;
+    char *source_bucket; /* COPY */
+    char *source_key;
+    char *resume_token_in; /* the token to resume from, or NULL */
+    bool pausable;         /* set by the kind's init */
     s3x_transfer_write_fn *write;
     s3x_transfer_part_fn *on_part;
     s3x_transfer_read_fn *read;
@@ -54,12 +64,15 @@ struct s3x_transfer {
     void *impl;
     uint64_t start_ns;
 
-    struct s3x_ref_count ref;
+    struct s3x_ref_count ref; /* every reference: the application's and the library's */
+    atomic_uint app_refs;     /* the application's (s3x_transfer_start, s3x_transfer_acquire) */
     struct s3x_task start_task;
     struct s3x_task cancel_task;
+    struct s3x_task pause_task;
     struct s3x_task final_task;
     atomic_bool cancel_requested;
-    bool cancel_queued; /* synced: the cancel task is posted and has not run */
+    atomic_bool pause_requested;
+    uint32_t tasks_queued; /* synced: cancel/pause tasks posted that have not run */
 
     /* loop */
     bool failed;
@@ -71,6 +84,7 @@ struct s3x_transfer {
     _Atomic uint64_t bytes_total;
     _Atomic uint64_t parts_total;
     _Atomic uint64_t parts_done;
+    _Atomic uint64_t parts_skipped;
     _Atomic uint64_t requests;
     _Atomic uint64_t retries;
     _Atomic uint64_t memory_wait_ns;
@@ -83,11 +97,13 @@ struct s3x_transfer {
     bool done;
     struct s3x_transfer_result result;
     char *strings[5]; /* owned storage behind result's strings */
+    char *resume_token; /* set by a kind that paused, before completing */
 };
 
 extern const struct s3x_transfer_vtable s3x__get_vtable;
 extern const struct s3x_transfer_vtable s3x__put_vtable;
 extern const struct s3x_transfer_vtable s3x__push_vtable;
+extern const struct s3x_transfer_vtable s3x__copy_vtable;
 
 /* Records a failure (the first wins; later ones are logged). `info` may be NULL. The message
  * describes what failed ("part 3 of 12"); the result's message adds the transfer and the code.
@@ -112,6 +128,13 @@ int s3x__transfer_reserve(struct s3x_transfer *t, size_t size, s3x_future_callba
     struct s3x_future **out, uint64_t *out_start_ns);
 /* The S3X_ERR_* of a failed file system call (errno): DISK_FULL, PERMISSION, NOT_FOUND or IO. */
 int s3x__transfer_errno_error(int e);
+/* The kind paused: `token` (allocated with t->allocator) becomes the transfer's resume token,
+ * which it owns. Event thread, before s3x__transfer_complete. */
+void s3x__transfer_set_resume_token(struct s3x_transfer *t, char *token);
+/* A reference the library holds (a posted task): not the application's, so dropping it never
+ * counts as the application letting go. */
+void s3x__transfer_ref(struct s3x_transfer *t);
+void s3x__transfer_unref(struct s3x_transfer *t);
 /* "s3://bucket/key" for messages. */
 void s3x__transfer_describe(const struct s3x_transfer *t, char *out, size_t size);
 

@@ -832,6 +832,34 @@ static void test_fail_nth_sweep(void **state) {
 }
 
 
+/* The application lets go of its streams: one never ended is cancelled (on_done once with
+ * CANCELED, its buffers back, its multipart upload aborted); one ended completes on its own. */
+static void test_release_without_eof_cancels(void **state) {
+    struct s_env e;
+    s_env_init(&e, state, 3 * PART);
+    struct s_stream open_stream = {.seed = 71};
+    struct s_stream ended = {.seed = 72};
+    assert_int_equal(s_start(&e, &open_stream, "abandoned", S3X_TRANSFER_ADMISSION_WAIT), 0);
+    assert_int_equal(s_start(&e, &ended, "ended", S3X_TRANSFER_ADMISSION_WAIT), 0);
+    assert_int_equal(s_write_sync(&open_stream, (size_t)(PART + PART / 2), false), 0); /* a part uploads */
+    assert_int_equal(s_write_sync(&ended, (size_t)(PART + 3), true), 0);
+    open_stream.t = s3x_transfer_release(open_stream.t);
+    ended.t = s3x_transfer_release(ended.t);
+    uint64_t deadline = s3x_test_now_ms() + WAIT_MS;
+    while ((atomic_load(&open_stream.done_calls) == 0 || atomic_load(&ended.done_calls) == 0) &&
+           s3x_test_now_ms() < deadline) {
+        usleep(1000);
+    }
+    assert_int_equal(atomic_load(&open_stream.done_calls), 1);
+    assert_int_equal(open_stream.done_error, S3X_ERR_CANCELED);
+    assert_int_equal(atomic_load(&ended.done_calls), 1);
+    assert_int_equal(ended.done_error, 0);
+    /* A request through the client's event thread: it runs after the transfers' final tasks. */
+    assert_int_equal(s3x_test_count_multipart_uploads(e.client, e.bucket), 0);
+    s_assert_object(&e, "ended", PART + 3, 72);
+    s_env_clean_up(&e, 3 * PART);
+}
+
 int main(int argc, char **argv) {
     static const struct CMUnitTest tests[] = {
         S3X_TEST(test_sizes_and_boundaries),
@@ -841,6 +869,7 @@ int main(int argc, char **argv) {
         S3X_TEST(test_admission_waits_or_fails_fast),
         S3X_TEST(test_cancel_while_admission_pending),
         S3X_TEST(test_cancel_before_start),
+        S3X_TEST(test_release_without_eof_cancels),
         S3X_TEST(test_cancel_at_random_moments),
         S3X_TEST(test_failure_while_write_pending),
         S3X_TEST(test_part_upload_failure_while_writing),

@@ -1,0 +1,1 @@
+# Server-side copy transfer tests (written with the copy transfer).

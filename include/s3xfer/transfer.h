@@ -204,8 +204,10 @@ S3X_API void s3x_transfer_options_init(struct s3x_transfer_options *options);
 
 /* Starts a transfer; *out holds a reference for the caller. Returns 0 (on_done will fire exactly
  * once), or S3X_ERR_INVALID_ARGUMENT (no bucket/key, no or several destinations/sources, a PUSH
- * with a source, ...), S3X_ERR_NOT_FOUND / S3X_ERR_PERMISSION / S3X_ERR_IO (PUT source file),
- * S3X_ERR_POOL_EXHAUSTED (PUSH with S3X_TRANSFER_ADMISSION_FAIL_FAST and no buffer free now; or
+ * with a source, a COPY without its source, a resume token that does not parse or names another
+ * transfer, ...), S3X_ERR_NOT_FOUND / S3X_ERR_PERMISSION / S3X_ERR_IO (PUT source file; a resumed
+ * download's temporary file), S3X_ERR_TRANSFER_OBJECT_CHANGED (a resumed upload's file changed
+ * since the pause), S3X_ERR_POOL_EXHAUSTED (PUSH with S3X_TRANSFER_ADMISSION_FAIL_FAST and no buffer free now; or
  * the pool's error when it refuses the guaranteed buffer at once), S3X_ERR_OOM (on_done never
  * fires). */
 S3X_API int s3x_transfer_start(struct s3x_client *client, const struct s3x_transfer_options *options,

@@ -216,7 +216,7 @@ void cli_say(struct cli_session *s, const char *fmt, ...) __attribute__((format(
 enum cli_job_kind {
     CLI_JOB_UPLOAD = 1,   /* local file or stdin -> S3 (a transfer) */
     CLI_JOB_DOWNLOAD = 2, /* S3 -> local file or stdout (a transfer) */
-    CLI_JOB_COPY = 3,     /* S3 -> S3, server side (CopyObject) */
+    CLI_JOB_COPY = 3,     /* S3 -> S3, server side (a copy transfer: CopyObject or UploadPartCopy) */
     CLI_JOB_DELETE = 4,   /* DeleteObject */
 };
 
@@ -230,9 +230,8 @@ struct cli_job {
     uint64_t size; /* UINT64_MAX when unknown */
     /* runner-owned */
     struct cli_runner *runner;
-    struct s3x_transfer *transfer;
-    struct s3x_object_result copy_result; /* moved out of the copy's callback */
-    struct s3x_op_result delete_result;   /* moved out of the delete's callback */
+    struct s3x_transfer *transfer;      /* uploads, downloads, copies */
+    struct s3x_op_result delete_result; /* moved out of the delete's callback */
     _Atomic uint64_t reported;
     _Atomic bool finished;
     int io_errno;     /* stdin/stdout: the errno of a failed read or write (I/O thread, read after done) */

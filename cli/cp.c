@@ -6,7 +6,10 @@
  *   s3://b/k -> file    download (into DIR/<last component of k> when DST is a directory or ends
  *                       in '/'); the directory must exist, as with cp(1)
  *   s3://b/k -> -       download to stdout, in order
- *   s3://b/k -> s3://c/k2  server-side CopyObject (S3 copies up to 5 GiB this way)
+ *   s3://b/k -> s3://c/k2  server-side copy of any size (the library's copy transfer: one
+ *                       CopyObject below the multipart threshold, else UploadPartCopy of parts in
+ *                       parallel); the source's content type and metadata go with it. A
+ *                       HeadObject first checks the source and gives the progress total
  *
  * --recursive: a directory to a prefix (keys = prefix + path relative to the directory, '/'
  * separated), a prefix to a directory, a prefix to a prefix. "s3://b/dir" and "s3://b/dir/" are
@@ -30,8 +33,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define S_COPY_OBJECT_MAX ((uint64_t)5 * 1024 * 1024 * 1024)
 
 struct s_plan {
     struct cli_session *s;
@@ -503,13 +504,6 @@ static void s_plan_copy_key(struct s_listing *l, const struct s3x_object_info *o
         free(key);
         return;
     }
-    if (o->size > S_COPY_OBJECT_MAX) {
-        s_fail(p, cli_usage_error("cp: s3://%s/%s is larger than 5 GiB, which CopyObject cannot copy (multipart "
-                                  "copy is not supported yet): download and upload it instead",
-                      l->src->bucket, o->key));
-        free(key);
-        return;
-    }
     struct cli_job *job = s_add(p, CLI_JOB_COPY, o->size);
     job->src_bucket = cli_strdup(l->src->bucket);
     job->src_key = cli_strdup(o->key);
@@ -606,6 +600,27 @@ static int s_download_tree(struct s_plan *p, const struct cli_location *src, con
 
 /* --- server-side copies --------------------------------------------------------------------------- */
 
+/* The source must exist (also for --dry-run); its size is the progress display's total from the
+ * start (the transfer's own HeadObject tells nothing until the first part is copied). Returns 0
+ * or the exit code after reporting. */
+static int s_check_remote_source(struct s_plan *p, const struct cli_location *src, uint64_t *size) {
+    int rc = cli_session_connect(p->s);
+    if (rc != 0) {
+        return rc;
+    }
+    struct s3x_object_head_options h = {.bucket = src->bucket, .key = src->key};
+    struct s3x_object_result r;
+    rc = s3x_object_head_sync(p->s->client, &h, &r);
+    *size = r.info.size;
+    if (rc != 0) {
+        struct s3x_transfer_result view;
+        cli_result_from_s3_error(rc, &r.s3_error, &view);
+        rc = cli_report(rc, CLI_SIDE_REMOTE, &view, "copy %s: reading the source", src->text);
+    }
+    s3x_object_result_clean_up(&r);
+    return rc;
+}
+
 static int s_copy_one(struct s_plan *p, const struct cli_location *src, const struct cli_location *dst) {
     if (src->key[0] == '\0' || s_ends_with_slash(src->key)) {
         return cli_usage_error("cp: '%s' names no object (add --recursive to copy everything under the prefix)",
@@ -623,26 +638,8 @@ static int s_copy_one(struct s_plan *p, const struct cli_location *src, const st
         free(key);
         return cli_usage_error("cp: source and destination are the same object (%s)", src->text);
     }
-    int rc = cli_session_connect(p->s);
-    if (rc != 0) {
-        free(key);
-        return rc;
-    }
-    struct s3x_object_head_options h = {.bucket = src->bucket, .key = src->key};
-    struct s3x_object_result r;
-    rc = s3x_object_head_sync(p->s->client, &h, &r);
-    uint64_t size = r.info.size;
-    if (rc != 0) {
-        struct s3x_transfer_result view;
-        cli_result_from_s3_error(rc, &r.s3_error, &view);
-        rc = cli_report(rc, CLI_SIDE_REMOTE, &view, "copy %s: reading the source", src->text);
-    }
-    s3x_object_result_clean_up(&r);
-    if (rc == 0 && size > S_COPY_OBJECT_MAX) {
-        rc = cli_usage_error("cp: %s is larger than 5 GiB, which CopyObject cannot copy (multipart copy is not "
-                             "supported yet): download and upload it instead",
-            src->text);
-    }
+    uint64_t size = 0;
+    int rc = s_check_remote_source(p, src, &size);
     if (rc != 0) {
         free(key);
         return rc;
@@ -685,8 +682,8 @@ int cli_cmd_cp(struct cli_session *s) {
             dst.text);
     } else if (opt->recursive && (src.kind == CLI_LOC_STDIO || dst.kind == CLI_LOC_STDIO)) {
         rc = cli_usage_error("cp: --recursive cannot read from stdin or write to stdout");
-    } else if (opt->content_type != NULL && dst.kind != CLI_LOC_S3) {
-        rc = cli_usage_error("cp: --content-type applies to uploads only");
+    } else if (opt->content_type != NULL && (dst.kind != CLI_LOC_S3 || src.kind == CLI_LOC_S3)) {
+        rc = cli_usage_error("cp: --content-type applies to uploads only (a server-side copy keeps the source's)");
     }
     if (rc == 0) {
         struct s_plan plan = {.s = s, .total_known = true};

@@ -63,7 +63,9 @@ static const char s_cp[] =
     "  file -> s3://b/k       upload (s3://b/ or s3://b/dir/ as DST appends the file's name)\n"
     "  s3://b/k -> file       download (into DIR/k's last component when DST is a directory); a\n"
     "                         failed download leaves no file behind\n"
-    "  s3://b/k -> s3://c/k2  server-side copy (the data does not pass through this machine)\n"
+    "  s3://b/k -> s3://c/k2  server-side copy of any size (the data does not pass through this\n"
+    "                         machine; CopyObject below the part size, else UploadPartCopy of\n"
+    "                         parts in parallel); keeps the content type and metadata\n"
     "  - -> s3://b/k          upload stdin, a stream of unknown length (at most 10,000 parts)\n"
     "  s3://b/k -> -          download to stdout, in order\n"
     "\n"
@@ -72,12 +74,13 @@ static const char s_cp[] =
     "                         to a prefix; keys with '..' or empty path components, or starting\n"
     "                         with '/', are refused rather than written outside the directory\n"
     "  --dry-run              print what would be copied, copy nothing\n"
-    "  --content-type TYPE    Content-Type of uploaded objects (default binary/octet-stream)\n"
+    "  --content-type TYPE    Content-Type of uploaded objects (default binary/octet-stream); a\n"
+    "                         server-side copy keeps the source's\n"
     "\n"
     "Examples:\n"
     "  s3xfer cp --memory-limit 64MiB big.iso s3://media/big.iso\n"
     "  s3xfer cp s3://media/big.iso - | sha256sum\n"
-    "  s3xfer cp -r ./photos s3://media/photos/\n"
+    "  s3xfer cp -r ./photos s3://media/photos/\n"    "  s3xfer cp s3://media/big.iso s3://archive/2024/big.iso\n"
     "\n";
 
 static const char s_ls[] =

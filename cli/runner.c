@@ -1,5 +1,7 @@
 /* The job runner: runs a list of uploads, downloads, copies and deletes on the session's client, a few at a time,
- * and waits for them on the main thread.
+ * and waits for them on the main thread. Uploads, downloads and server-side copies are library
+ * transfers (S3X_TRANSFER_PUT, _GET, _COPY: progress, metrics and cancel work the same for all
+ * three); deletes are single DeleteObject calls.
  *
  * Threads. Transfers call back on the client's threads: on_progress and on_done on the event
  * thread, the stdin/stdout callbacks on an I/O thread. on_progress adds to the progress atomics;
@@ -54,7 +56,6 @@ void cli_job_clean_up(struct cli_job *job) {
     free(job->src_key);
     job->local_path = job->bucket = job->key = job->src_bucket = job->src_key = NULL;
     job->transfer = s3x_transfer_release(job->transfer);
-    s3x_object_result_clean_up(&job->copy_result);
     s3x_op_result_clean_up(&job->delete_result);
 }
 
@@ -162,17 +163,6 @@ static const char *s_local_name(const struct cli_job *job) {
     return job->local_path != NULL ? job->local_path : job->kind == CLI_JOB_UPLOAD ? "stdin" : "stdout";
 }
 
-static void s_on_copy_done(struct s3x_client *client, struct s3x_object_result *result, void *user_data) {
-    (void)client;
-    struct cli_job *job = user_data;
-    job->copy_result = *result; /* moved out: the library cleans up an emptied result */
-    memset(result, 0, sizeof(*result));
-    if (job->copy_result.error == 0 && job->size != UINT64_MAX) {
-        atomic_fetch_add(&job->runner->s->progress.bytes_done, job->size);
-    }
-    s_on_done(NULL, NULL, job);
-}
-
 static void s_on_delete_done(struct s3x_client *client, struct s3x_op_result *result, void *user_data) {
     (void)client;
     struct cli_job *job = user_data;
@@ -187,7 +177,12 @@ static int s_start_transfer(struct cli_session *s, struct cli_job *job) {
     o.bucket = job->bucket;
     o.key = job->key;
     o.file_path = job->local_path;
-    if (job->kind == CLI_JOB_UPLOAD) {
+    if (job->kind == CLI_JOB_COPY) {
+        /* The source's content type, metadata and standard headers go with it. */
+        o.kind = S3X_TRANSFER_COPY;
+        o.source_bucket = job->src_bucket;
+        o.source_key = job->src_key;
+    } else if (job->kind == CLI_JOB_UPLOAD) {
         o.kind = S3X_TRANSFER_PUT;
         o.read = job->local_path == NULL ? s_read_stdin : NULL;
         /* S3's own default when none is given; sent explicitly so that every server records the
@@ -228,11 +223,7 @@ static int s_start(struct cli_runner *r, struct cli_job *job) {
     atomic_init(&job->reported, 0);
     atomic_init(&job->finished, false);
     int rc;
-    if (job->kind == CLI_JOB_COPY) {
-        struct s3x_object_copy_options o = {
-            .source_bucket = job->src_bucket, .source_key = job->src_key, .bucket = job->bucket, .key = job->key};
-        rc = s3x_object_copy(s->client, &o, s_on_copy_done, job);
-    } else if (job->kind == CLI_JOB_DELETE) {
+    if (job->kind == CLI_JOB_DELETE) {
         struct s3x_object_delete_options o = {.bucket = job->bucket, .key = job->key};
         rc = s3x_object_delete(s->client, &o, s_on_delete_done, job);
     } else {
@@ -257,12 +248,6 @@ static int s_outcome(struct cli_job *job, struct s3x_transfer_result *view, stru
     uint64_t *bytes) {
     memset(m, 0, sizeof(*m));
     *bytes = 0;
-    if (job->kind == CLI_JOB_COPY) {
-        cli_result_from_s3_error(job->copy_result.error, &job->copy_result.s3_error, view);
-        m->requests = 1;
-        *bytes = job->size != UINT64_MAX ? job->size : 0;
-        return job->copy_result.error;
-    }
     if (job->kind == CLI_JOB_DELETE) {
         cli_result_from_s3_error(job->delete_result.error, &job->delete_result.s3_error, view);
         m->requests = 1;
@@ -273,6 +258,26 @@ static int s_outcome(struct cli_job *job, struct s3x_transfer_result *view, stru
     s3x_transfer_metrics(job->transfer, m);
     *bytes = view->object_size;
     return view->error;
+}
+
+/* A failed copy: the step the library names ("HeadObject of the source s3://a/k failed"), so that
+ * a missing bucket or key says which side it is on. The library's message reads
+ * "copy to s3://BUCKET/KEY: STEP: ERROR[ (code, HTTP n, ...)]"; anything else adds nothing. */
+static void s_copy_step(const struct cli_job *job, const struct s3x_transfer_result *r, int error, char *out,
+    size_t size) {
+    char prefix[1200];
+    snprintf(prefix, sizeof(prefix), "copy to s3://%s/%s: ", job->bucket, job->key);
+    size_t n = strlen(prefix);
+    if (r->message == NULL || strncmp(r->message, prefix, n) != 0) {
+        return;
+    }
+    const char *step = r->message + n;
+    char tail[300];
+    snprintf(tail, sizeof(tail), ": %s", s3x_error_str(error));
+    const char *end = strstr(step, tail);
+    if (end != NULL && end > step) {
+        snprintf(out, size, ": %.*s", (int)(end - step), step);
+    }
 }
 
 static int s_collect(struct cli_runner *r, struct cli_job *job) {
@@ -301,15 +306,16 @@ static int s_collect(struct cli_runner *r, struct cli_job *job) {
     } else {
         cli_stats_add(s, &m, false, 0);
         cli_progress_clear(&s->progress);
-        char local[300] = "";
+        char local[1200] = "";
         if (job->io_errno != 0) {
             snprintf(local, sizeof(local), " (%s %s: %s)", job->kind == CLI_JOB_UPLOAD ? "reading" : "writing",
                 s_local_name(job), strerror(job->io_errno));
+        } else if (job->kind == CLI_JOB_COPY) {
+            s_copy_step(job, &res, error, local, sizeof(local));
         }
         job->exit_code = cli_report(error, CLI_SIDE_LOCAL, &res, "%s%s", what, local);
     }
     job->transfer = s3x_transfer_release(job->transfer);
-    s3x_object_result_clean_up(&job->copy_result);
     s3x_op_result_clean_up(&job->delete_result);
     return job->exit_code;
 }

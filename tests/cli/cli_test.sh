@@ -129,6 +129,7 @@ group_usage() { # bad command lines: no server and no credentials needed, nothin
     expect 2 "stdin has no name" "$X" cp - s3://b/
     expect 2 "at least one of SRC and DST must be an s3:// URL" "$X" cp "$T/src" "$T/out/dl"
     expect 2 "--recursive cannot read from stdin" "$X" cp -r - s3://b/p/
+    expect 2 "--content-type applies to uploads only" "$X" cp --content-type text/plain s3://b/k s3://c/k
     expect 2 "is below S3's minimum part size of 5 MiB" "$X" --part-size 4MiB cp "$T/src" s3://b/k
     expect 2 "is above S3's maximum part size of 5 GiB" "$X" --part-size 6GiB cp "$T/src" s3://b/k
     expect 2 "is below one part" "$X" --part-size 16MiB --memory-limit 8MiB cp "$T/src" s3://b/k
@@ -188,6 +189,12 @@ group_errors() { # the table of bad inputs that need the server (or a closed por
     expect 3 "NoSuchBucket" $X cp "s3://nobucket-$$/k" "$T/out/dl"
     expect 3 "NoSuchBucket" $X cp "$T/src" "s3://nobucket-$$/k"
     expect 3 "NoSuchKey" $X cp "s3://$B/missing" "s3://$B/copy"
+    expect 3 "NoSuchKey" $X cp --dry-run "s3://$B/missing" "s3://$B/copy"
+    # a failed copy names the step, so a missing bucket says which side it is on
+    expect 3 "copy s3://nobucket-$$/k: reading the source: S3: no such bucket (NoSuchBucket" \
+        $X cp "s3://nobucket-$$/k" "s3://$B/copy"
+    expect 3 "CopyObject from s3://$B/obj failed: S3: no such bucket (NoSuchBucket" \
+        $X cp "s3://$B/obj" "s3://nobucket-$$/k"
     expect 3 "NoSuchKey" $X stat "s3://$B/missing"
     expect 3 "NoSuchBucket" $X stat "s3://nobucket-$$/k"
     expect 3 "NoSuchKey" $X rm "s3://$B/missing"
@@ -256,6 +263,21 @@ group_cp() { # each direction, with a small memory limit so that parts wait for 
     run $X cp "s3://$B/big" "s3://$B/copies/"
     run $X stat "s3://$B/copies/big"
     check "copy to a prefix appends the key's name" grep -q "size: *23000000 " "$T/stdout"
+    # a multipart copy (3 parts of 5 MiB: UploadPartCopy) keeps the type and uses no pool memory
+    head -c 12582912 /dev/urandom >"$T/twelve"
+    run $X --content-type text/x-twelve cp "$T/twelve" "s3://$B/twelve"
+    run $X --stats-json "$T/copy.json" cp "s3://$B/twelve" "s3://$B/copies/twelve"
+    check "multipart server-side copy" grep -qx "copy: s3://$B/twelve to s3://$B/copies/twelve" "$T/stdout"
+    check "copy stats: 12 MiB, 1 object, no pool memory, >= 6 requests" \
+        test "$(json "$T/copy.json" '(j["bytes"], j["objects"], j["pool_peak_allocated"], j["requests"] >= 6)')" = \
+        "(12582912, 1, 0, True)"
+    run $X cp "s3://$B/copies/twelve" "$T/out/twelve"
+    check "the multipart copy is identical" cmp "$T/twelve" "$T/out/twelve"
+    run $X stat "s3://$B/copies/twelve"
+    check "the multipart copy keeps the content type" grep -q "content type: *text/x-twelve" "$T/stdout"
+    run $X cp "s3://$B/twelve" "s3://$B/copies/twelve-again"
+    run $X cp "s3://$B/copies/twelve-again" "$T/out/twelve-again"
+    check "copy over an existing object" cmp "$T/twelve" "$T/out/twelve-again"
     rm -rf "${T:?}/out" && mkdir -p "$T/out"
     expect 2 "source and destination are the same object" $X cp "s3://$B/big" "s3://$B/big"
     run $X cp --dry-run "$T/big" "s3://$B/dry"
@@ -339,6 +361,10 @@ group_recursive() {
     run $X cp -r "s3://$B/copy/" "$T/out/copy"
     check "the copied prefix is identical" diff -r "$T/tree" "$T/out/copy"
     rm -rf "$T/out/copy"
+    run $X cp -r --dry-run "s3://$B/up/" "s3://$B/drycopy"
+    check "--dry-run copy plans 26 objects" test "$(grep -c '^(dryrun) copy: ' "$T/stdout")" -eq 26
+    run $X ls -r "s3://$B/drycopy/"
+    check "--dry-run copy copies nothing" test "$RC" -eq 0 -a ! -s "$T/stdout"
     run $X cp -r --dry-run "s3://$B/up/" "$T/out/dry"
     check "--dry-run download plans 26 objects" test "$(grep -c '^(dryrun) download: ' "$T/stdout")" -eq 26
     check "--dry-run download writes nothing" test ! -e "$T/out/dry"

@@ -631,8 +631,7 @@ static void s_start(struct s3x_transfer *t) {
 
 static void s_cancel(struct s3x_transfer *t) {
     struct s_push *s = t->impl;
-    s3x__put_fail(&s->u, S3X_ERR_CANCELED, 0, NULL, "canceled");
-    s3x__put_maybe_advance(&s->u);
+    s3x__put_cancel(&s->u);
 }
 
 static void s_abandon(struct s3x_transfer *t) {

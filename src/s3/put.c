@@ -1035,10 +1035,19 @@ static void s_start(struct s3x_transfer *t) {
     s3x__put_maybe_advance(u);
 }
 
-static void s_cancel(struct s3x_transfer *t) {
-    struct s3x__put *u = t->impl;
+void s3x__put_cancel(struct s3x__put *u) {
+    if (u->stage == S3X__PUT_COMPLETING && !u->failing) {
+        /* CompleteMultipartUpload is on its way: the object may exist already, so the transfer
+         * reports what Complete answers rather than a cancel that did not happen. */
+        S3X_LOG_DEBUGF("put", "cancel ignored: CompleteMultipartUpload of %s was sent", u->upload_id);
+        return;
+    }
     s3x__put_fail(u, S3X_ERR_CANCELED, 0, NULL, "canceled");
     s3x__put_maybe_advance(u);
+}
+
+static void s_cancel(struct s3x_transfer *t) {
+    s3x__put_cancel(t->impl);
 }
 
 void s3x__put_init(struct s3x__put *u, struct s3x_transfer *t) {

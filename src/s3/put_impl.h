@@ -122,6 +122,9 @@ void s3x__put_fail(struct s3x__put *u, int error, int cause, const struct s3x_s3
  * data beyond max_parts fails the upload with S3X_ERR_TRANSFER_TOO_MANY_PARTS). The caller calls
  * s3x__put_maybe_advance afterwards. */
 void s3x__put_part_filled(struct s3x__put *u, struct s3x__upart *p);
+/* s3x_transfer_cancel on the event thread: fails with CANCELED and unwinds, unless
+ * CompleteMultipartUpload was already sent (then the transfer reports its outcome). */
+void s3x__put_cancel(struct s3x__put *u);
 /* Moves to the next stage (complete, abort, finish) when nothing is in flight. */
 void s3x__put_maybe_advance(struct s3x__put *u);
 

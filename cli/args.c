@@ -78,6 +78,7 @@ enum s_opt {
     O_RECURSIVE,
     O_DRY_RUN,
     O_CONTENT_TYPE,
+    O_RESUME_FILE,
     O_HUMAN,
     O_SUMMARIZE,
     O_HELP,
@@ -109,6 +110,7 @@ static const struct s_spec s_specs[] = {
     {"recursive", 'r', false, CLI_CMD_CP | CLI_CMD_LS | CLI_CMD_RM, O_RECURSIVE},
     {"dry-run", 0, false, CLI_CMD_CP | CLI_CMD_RM, O_DRY_RUN},
     {"content-type", 0, true, CLI_CMD_CP, O_CONTENT_TYPE},
+    {"resume-file", 0, true, CLI_CMD_CP, O_RESUME_FILE},
     {"human-readable", 0, false, CLI_CMD_LS, O_HUMAN},
     {"summarize", 0, false, CLI_CMD_LS, O_SUMMARIZE},
     {"help", 'h', false, CLI_CMD_ALL, O_HELP},
@@ -308,6 +310,9 @@ static int s_apply(struct cli_options *o, const struct s_spec *spec, const char 
     case O_DRY_RUN:
         o->dry_run = true;
         return 0;
+    case O_RESUME_FILE:
+        o->resume_file = value;
+        return s_check_text(spec->name, value);
     case O_CONTENT_TYPE:
         o->content_type = value;
         return s_check_text(spec->name, value);

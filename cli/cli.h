@@ -74,6 +74,7 @@ struct cli_options {
     bool human;        /* ls --human-readable */
     bool summarize;    /* ls --summarize */
     const char *content_type; /* cp (uploads) */
+    const char *resume_file;  /* cp of one file: pause on interrupt, token kept here, resumed from it */
     /* positional arguments after the command name */
     const char *args[CLI_MAX_ARGS];
     size_t nargs;
@@ -197,6 +198,7 @@ struct cli_session {
     struct cli_stats stats;
     bool stdout_is_data; /* cp ... -: no status lines on stdout */
     int connect_error;   /* the exit code of a failed cli_session_connect (reported once) */
+    bool paused;         /* --resume-file: the transfer paused and its token was saved */
 };
 
 void cli_session_open(struct cli_session *s, const struct cli_options *opt);
@@ -227,6 +229,7 @@ struct cli_job {
     char *key;
     char *src_bucket; /* copy: the source */
     char *src_key;
+    char *resume_token; /* --resume-file's content when the file existed: the run resumes */
     uint64_t size; /* UINT64_MAX when unknown */
     /* runner-owned */
     struct cli_runner *runner;

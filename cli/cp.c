@@ -654,6 +654,28 @@ static int s_copy_one(struct s_plan *p, const struct cli_location *src, const st
 
 /* --- the command ---------------------------------------------------------------------------------- */
 
+/* --resume-file: an existing file holds the token of the paused transfer; none means a fresh
+ * start. A token is a few lines per part: 4 MiB is far more than 10,000 parts need. */
+static int s_read_resume_file(const char *path, struct cli_job *job) {
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return errno == ENOENT ? 0 : cli_report_errno(CLI_EXIT_LOCAL_IO, errno, "cannot read the resume file '%s'", path);
+    }
+    size_t cap = (size_t)4 << 20;
+    char *token = cli_calloc(1, cap + 1);
+    size_t n = fread(token, 1, cap + 1, f);
+    int e = ferror(f) ? errno : 0;
+    fclose(f);
+    if (e != 0 || n > cap) {
+        free(token);
+        return e != 0 ? cli_report_errno(CLI_EXIT_LOCAL_IO, e, "cannot read the resume file '%s'", path)
+                      : cli_usage_error("cp: the resume file '%s' is too large to be a resume token", path);
+    }
+    token[n] = '\0';
+    job->resume_token = token;
+    return 0;
+}
+
 static int s_plan(struct s_plan *p, const struct cli_location *src, const struct cli_location *dst) {
     bool recursive = p->s->opt->recursive;
     if (src->kind == CLI_LOC_S3 && dst->kind == CLI_LOC_S3) {
@@ -685,9 +707,18 @@ int cli_cmd_cp(struct cli_session *s) {
     } else if (opt->content_type != NULL && (dst.kind != CLI_LOC_S3 || src.kind == CLI_LOC_S3)) {
         rc = cli_usage_error("cp: --content-type applies to uploads only (a server-side copy keeps the source's)");
     }
+    if (rc == 0 && opt->resume_file != NULL &&
+        (opt->recursive || src.kind == CLI_LOC_STDIO || dst.kind == CLI_LOC_STDIO ||
+            (src.kind == CLI_LOC_S3 && dst.kind == CLI_LOC_S3))) {
+        rc = cli_usage_error("cp: --resume-file applies to the upload or download of one file (not --recursive, "
+                             "stdin/stdout or s3->s3)");
+    }
     if (rc == 0) {
         struct s_plan plan = {.s = s, .total_known = true};
         rc = s_plan(&plan, &src, &dst);
+        if (rc == 0 && opt->resume_file != NULL && plan.count == 1) {
+            rc = s_read_resume_file(opt->resume_file, &plan.jobs[0]);
+        }
         if (rc == 0) {
             rc = s_execute(&plan);
         }

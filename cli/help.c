@@ -76,11 +76,15 @@ static const char s_cp[] =
     "  --dry-run              print what would be copied, copy nothing\n"
     "  --content-type TYPE    Content-Type of uploaded objects (default binary/octet-stream); a\n"
     "                         server-side copy keeps the source's\n"
+    "  --resume-file FILE     one file up or down: Ctrl-C pauses instead of cancelling and saves\n"
+    "                         the state in FILE; the same command again resumes from it, sending\n"
+    "                         only what is missing, and removes FILE when done\n"
     "\n"
     "Examples:\n"
     "  s3xfer cp --memory-limit 64MiB big.iso s3://media/big.iso\n"
     "  s3xfer cp s3://media/big.iso - | sha256sum\n"
-    "  s3xfer cp -r ./photos s3://media/photos/\n"    "  s3xfer cp s3://media/big.iso s3://archive/2024/big.iso\n"
+    "  s3xfer cp -r ./photos s3://media/photos/\n"
+    "  s3xfer cp --resume-file big.state big.iso s3://media/big.iso\n"    "  s3xfer cp s3://media/big.iso s3://archive/2024/big.iso\n"
     "\n";
 
 static const char s_ls[] =

@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
     struct cli_session session;
     cli_session_open(&session, &opt);
     rc = s_dispatch(&session);
-    if (rc == CLI_EXIT_INTERRUPTED) {
+    if (rc == CLI_EXIT_INTERRUPTED && !session.paused) {
         fputs("s3xfer: interrupted; running transfers were cancelled and partial files removed\n", stderr);
     }
     int stats_rc = cli_stats_write(&session, rc);

@@ -17,7 +17,10 @@
  *
  * Failures. A failed object is reported (one line) and the others go on; the exit code is that of
  * the first failure. On SIGINT/SIGTERM every running transfer is cancelled (the library deletes
- * partial files and aborts multipart uploads), no new one starts, and the result is 130.
+ * partial files and aborts multipart uploads), no new one starts, and the result is 130 -- except
+ * with --resume-file, where the one transfer is paused instead: its token goes to that file (a
+ * temporary file renamed over it), and the same command later resumes from it; the file is
+ * removed once the transfer succeeds.
  *
  * stdin and stdout. Reads and writes poll with a 200 ms timeout, and writes to a pipe go
  * PIPE_BUF bytes at a time, so that an interrupted run never hangs on a silent pipe; a download to stdout receives parts in order (the library bounds the
@@ -54,7 +57,8 @@ void cli_job_clean_up(struct cli_job *job) {
     free(job->key);
     free(job->src_bucket);
     free(job->src_key);
-    job->local_path = job->bucket = job->key = job->src_bucket = job->src_key = NULL;
+    free(job->resume_token);
+    job->local_path = job->bucket = job->key = job->src_bucket = job->src_key = job->resume_token = NULL;
     job->transfer = s3x_transfer_release(job->transfer);
     s3x_op_result_clean_up(&job->delete_result);
 }
@@ -193,6 +197,7 @@ static int s_start_transfer(struct cli_session *s, struct cli_job *job) {
         o.kind = S3X_TRANSFER_GET;
         o.write = job->local_path == NULL ? s_write_stdout : NULL;
     }
+    o.resume_token = job->resume_token;
     o.on_progress = s_on_progress;
     o.on_done = s_on_done;
     o.user_data = job;
@@ -238,6 +243,15 @@ static int s_start(struct cli_runner *r, struct cli_job *job) {
     const char *why = job->kind == CLI_JOB_UPLOAD     ? ": cannot read the source"
                       : job->kind == CLI_JOB_DOWNLOAD ? ": cannot create the destination"
                                                       : "";
+    if (job->resume_token != NULL) {
+        why = rc == S3X_ERR_TRANSFER_OBJECT_CHANGED ? ": the source changed since the pause (delete the resume file "
+                                                      "to start afresh)"
+              : rc == S3X_ERR_INVALID_ARGUMENT      ? ": the resume file does not describe this transfer (delete it "
+                                                      "to start afresh)"
+              : job->kind == CLI_JOB_DOWNLOAD       ? ": the paused download's temporary file is gone (delete the "
+                                                      "resume file to start afresh)"
+                                                    : why;
+    }
     job->exit_code = cli_report(rc, CLI_SIDE_LOCAL, NULL, "%s%s", what, why);
     cli_stats_add(s, NULL, false, 0);
     return job->exit_code;
@@ -280,6 +294,47 @@ static void s_copy_step(const struct cli_job *job, const struct s3x_transfer_res
     }
 }
 
+/* --resume-file: the token, written next to the file and renamed over it, so that an interrupted
+ * write never leaves half a token. Returns 0 or an errno. */
+static int s_save_token(const char *path, const char *token) {
+    size_t n = strlen(path);
+    char *temp = cli_calloc(1, n + 16);
+    snprintf(temp, n + 16, "%s.tmp", path);
+    FILE *f = fopen(temp, "w");
+    int e = f == NULL ? errno : 0;
+    if (f != NULL) {
+        size_t len = strlen(token);
+        e = fwrite(token, 1, len, f) == len ? 0 : errno;
+        if (fclose(f) != 0 && e == 0) {
+            e = errno;
+        }
+        if (e == 0 && rename(temp, path) != 0) {
+            e = errno;
+        }
+        if (e != 0) {
+            unlink(temp);
+        }
+    }
+    free(temp);
+    return e;
+}
+
+/* A paused job: its token saved, one line saying how to go on. */
+static int s_paused(struct cli_session *s, struct cli_job *job, const struct s3x_transfer_metrics *m,
+    const char *what) {
+    const char *token = s3x_transfer_resume_token(job->transfer);
+    int e = token != NULL ? s_save_token(s->opt->resume_file, token) : EINVAL;
+    cli_progress_clear(&s->progress);
+    if (e != 0) {
+        return cli_report_errno(CLI_EXIT_LOCAL_IO, e, "%s: paused, but the resume file '%s' cannot be written", what,
+            s->opt->resume_file);
+    }
+    s->paused = true;
+    fprintf(stderr, "s3xfer: %s: paused with %llu of %llu parts done; run the same command to resume (state in %s)\n",
+        what, (unsigned long long)m->parts_done, (unsigned long long)m->parts_total, s->opt->resume_file);
+    return CLI_EXIT_INTERRUPTED;
+}
+
 static int s_collect(struct cli_runner *r, struct cli_job *job) {
     struct cli_session *s = r->s;
     struct s3x_transfer_result res;
@@ -296,10 +351,20 @@ static int s_collect(struct cli_runner *r, struct cli_job *job) {
     }
     if (error == 0) {
         cli_stats_add(s, &m, true, bytes);
+        if (s->opt->resume_file != NULL && unlink(s->opt->resume_file) != 0 && errno != ENOENT) {
+            cli_report_errno(CLI_EXIT_LOCAL_IO, errno, "cannot remove the resume file '%s'", s->opt->resume_file);
+        }
         char *space = strchr(what, ' '); /* "upload ./a to ..." -> "upload: ./a to ..." */
         *space = '\0';
         cli_say(s, "%s: %s", what, space + 1);
+        if (m.parts_skipped > 0) {
+            cli_say(s, "resumed: %llu of %llu parts were already done", (unsigned long long)m.parts_skipped,
+                (unsigned long long)m.parts_total);
+        }
         job->exit_code = 0;
+    } else if (error == S3X_ERR_TRANSFER_PAUSED) {
+        cli_stats_add(s, &m, false, 0);
+        job->exit_code = s_paused(s, job, &m, what);
     } else if (error == S3X_ERR_CANCELED && cli_interrupted()) {
         cli_stats_add(s, &m, false, 0);
         job->exit_code = CLI_EXIT_INTERRUPTED; /* one "interrupted" line for the whole run, from main */
@@ -314,6 +379,11 @@ static int s_collect(struct cli_runner *r, struct cli_job *job) {
             s_copy_step(job, &res, error, local, sizeof(local));
         }
         job->exit_code = cli_report(error, CLI_SIDE_LOCAL, &res, "%s%s", what, local);
+        if (s->opt->resume_file != NULL) {
+            /* The failure aborted the multipart upload or removed the temporary file: the state
+             * a token would name is gone, and the next run starts afresh. */
+            unlink(s->opt->resume_file);
+        }
     }
     job->transfer = s3x_transfer_release(job->transfer);
     s3x_op_result_clean_up(&job->delete_result);
@@ -387,7 +457,10 @@ int cli_run_jobs(struct cli_session *s, struct cli_job *jobs, size_t count) {
             cancelled = true;
             next = count;
             for (size_t i = 0; i < nactive; ++i) {
-                s3x_transfer_cancel(active[i]->transfer);
+                /* --resume-file: paused (kept for later) where the transfer can be */
+                if (s->opt->resume_file == NULL || s3x_transfer_pause(active[i]->transfer) != 0) {
+                    s3x_transfer_cancel(active[i]->transfer);
+                }
             }
         }
         if (nactive == 0) {

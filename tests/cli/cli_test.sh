@@ -4,7 +4,7 @@
 #   bash tests/cli/cli_test.sh PATH/TO/s3xfer GROUP
 #
 # Groups: usage (no server needed), errors (the table of bad inputs), cp, stdio, recursive,
-# objects (ls, stat, mb, rm), stats (--stats-json), progress, interrupt.
+# objects (ls, stat, mb, rm), stats (--stats-json), progress, interrupt, resume (--resume-file).
 #
 # Every group but `usage` talks to the S3 test server named by S3X_TEST_ENDPOINT,
 # S3X_TEST_ACCESS_KEY, S3X_TEST_SECRET_KEY, S3X_TEST_REGION (scripts/test starts OpenStack Swift
@@ -105,6 +105,10 @@ group_usage() { # bad command lines: no server and no credentials needed, nothin
     check "help cp" grep -q "usage: s3xfer cp" "$T/stdout"
     run "$X" --version
     check "--version" grep -q "^s3xfer [0-9]" "$T/stdout"
+    run "$X" cp --recursive --resume-file "$T/state" "$T/dir" s3://b/p/
+    check "--resume-file with --recursive: usage error" test "$RC" -eq 2 -a -n "$(grep 'resume-file' "$T/stderr")"
+    run "$X" cp --resume-file "$T/state" - s3://b/k
+    check "--resume-file with stdin: usage error" test "$RC" -eq 2
     run "$X"
     check "no arguments: usage on stderr, exit 2" test "$RC" -eq 2 -a -n "$(grep usage "$T/stderr")"
 
@@ -547,8 +551,68 @@ group_interrupt() { # signals go to the PIDs this script started, recorded in fi
     check "SIGINT during a download to a stalled pipe: exit 130" test "$(cat "$T/rc2" 2>/dev/null)" = 130
 }
 
+# interrupt_at SECONDS ARGS...: runs the command, sends SIGINT after SECONDS; RC, $T/stdout and
+# $T/stderr hold the outcome.
+interrupt_at() {
+    local after=$1
+    shift
+    "$@" >"$T/stdout" 2>"$T/stderr" </dev/null &
+    local pid=$!
+    sleep "$after"
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid"
+    RC=$?
+}
+
+group_resume() { # --resume-file: SIGINT pauses, the same command resumes and sends only the rest
+    need_server
+    local X="$S3XFER --no-progress --no-checksum-in-complete --part-size 5MiB --max-connections 1"
+    local R=$T/state
+    # Big enough that the interrupt lands mid-transfer; doubled if the machine was faster.
+    local size=$((200 << 20)) tries=0
+    while :; do
+        head -c "$size" /dev/urandom >"$T/big"
+        interrupt_at 0.5 $X cp "$T/big" "s3://$B/big" --resume-file "$R"
+        [ "$RC" -ne 0 ] || [ $tries -ge 2 ] && break
+        size=$((size * 2)) tries=$((tries + 1))
+        rm -f "$R"
+    done
+    local parts=$(((size + (5 << 20) - 1) / (5 << 20)))
+    check "upload: SIGINT pauses (exit 130, got $RC)" test "$RC" -eq 130
+    check "upload: says how to resume" grep -q "paused with .* parts done; run the same command to resume" "$T/stderr"
+    check "upload: the resume file holds a token" grep -q "^s3xfer-resume 1" "$R"
+    run $X cp "$T/big" "s3://$B/big" --resume-file "$R" --stats-json "$T/s.json"
+    check "upload resumed: exit 0" test "$RC" -eq 0
+    local skipped
+    skipped=$(sed -n 's/^resumed: \([0-9]*\) of .*/\1/p' "$T/stdout")
+    check "upload resumed: some parts were already there ($skipped of $parts)" test -n "$skipped" -a "${skipped:-0}" -gt 0
+    check "upload resumed: ListParts + the $((parts - ${skipped:-0})) missing parts + Complete only" \
+        test "$(json "$T/s.json" "j['requests'] - j['retries']")" -eq $((1 + parts - ${skipped:-0} + 1))
+    check "upload resumed: the resume file is gone" test ! -e "$R"
+    run $X cp "s3://$B/big" "$T/back"
+    check "upload resumed: the object is the file" cmp -s "$T/big" "$T/back"
+    rm -f "$T/back"
+
+    interrupt_at 0.5 $X cp "s3://$B/big" "$T/out/big" --resume-file "$R"
+    check "download: SIGINT pauses (exit 130, got $RC)" test "$RC" -eq 130
+    check "download: nothing at the destination yet" test ! -e "$T/out/big"
+    check "download: the parts wait in a temporary file" test -n "$(ls -A "$T/out" | grep '^\.big\.s3xfer-')"
+    run $X cp "s3://$B/big" "$T/out/big" --resume-file "$R"
+    check "download resumed: exit 0" test "$RC" -eq 0
+    check "download resumed: reports the parts already done" grep -q "^resumed: [1-9][0-9]* of $parts parts" "$T/stdout"
+    check "download resumed: same bytes" cmp -s "$T/big" "$T/out/big"
+    check "download resumed: only the file remains" test "$(ls -A "$T/out")" = big
+    check "download resumed: the resume file is gone" test ! -e "$R"
+
+    # A resume file that describes another transfer is refused, and kept.
+    printf 's3xfer-resume 1\nkind get\nend\n' >"$R"
+    run $X cp "$T/big" "s3://$B/big" --resume-file "$R"
+    check "a foreign resume file: refused (exit $RC)" test "$RC" -ne 0 -a -n "$(grep 'resume file does not describe' "$T/stderr")"
+    check "a foreign resume file: kept" test -s "$R"
+}
+
 case "$GROUP" in
-usage | errors | cp | stdio | recursive | objects | stats | progress | interrupt) "group_$GROUP" ;;
+usage | errors | cp | stdio | recursive | objects | stats | progress | interrupt | resume) "group_$GROUP" ;;
 *)
     echo "unknown group '$GROUP'" >&2
     exit 2

@@ -17,6 +17,7 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -471,6 +472,83 @@ static void test_put_uploads_left_behind(void **state) {
     s_run_cases(state, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* --- pause and resume through ListParts pages ------------------------------------------------- */
+
+struct s_pauser {
+    atomic_int calls;
+};
+
+static void s_pause_after_4(struct s3x_transfer *t, uint64_t done, uint64_t total, void *user) {
+    (void)total;
+    struct s_pauser *p = user;
+    if (done >= 4 * FT_PART && atomic_fetch_add(&p->calls, 1) == 0) {
+        assert_int_equal(s3x_transfer_pause(t), 0);
+    }
+}
+
+/* A paused upload of 8 parts resumes while the server answers ListParts 2 parts at a time (and
+ * once with a 503): every page is read, the parts the token names are skipped, the rest sent, and
+ * the object is the file (its multipart ETag proves the part layout). */
+static void test_put_resume_across_list_pages(void **state) {
+    struct ft_env e;
+    ft_env_start(&e, state, false);
+    struct s3x_client_options opt;
+    ft_client_options(&e, &opt);
+    opt.max_connections = 2;
+    ft_env_client(&e, &opt);
+    char src[128];
+    snprintf(src, sizeof(src), "%s/src", e.dir);
+    uint64_t size = 8 * FT_PART - 5;
+    s3x_test_write_pattern_file(src, size, 91);
+
+    struct s_pauser pauser = {0};
+    struct s3x_transfer_options o;
+    ft_put_file_options(&e, &o, "paged", src);
+    o.on_progress = s_pause_after_4;
+    o.user_data = &pauser;
+    struct s3x_transfer *t = NULL;
+    assert_int_equal(s3x_transfer_start(e.client, &o, &t), 0);
+    assert_int_equal(s3x_transfer_wait(t, 60000), 0);
+    assert_int_equal(s3x_transfer_result(t)->error, S3X_ERR_TRANSFER_PAUSED);
+    struct s3x_transfer_metrics m;
+    s3x_transfer_metrics(t, &m);
+    char *token = strdup(s3x_transfer_resume_token(t));
+    t = s3x_transfer_release(t);
+    uint64_t done = m.parts_done;
+    assert_true(done >= 4 && done < 8);
+    assert_int_equal(ft_uploads(&e), 1);
+
+    /* rule 0 (the 503) comes first: on the request both match, the first rule wins */
+    ft_faults(&e, "[{\"match\":{\"op\":\"ListParts\"},\"nth\":2,\"fault\":\"slowdown\"},"
+                  "{\"match\":{\"op\":\"ListParts\"},\"fault\":\"short-page\",\"params\":{\"size\":2}}]");
+    ft_put_file_options(&e, &o, "paged", src);
+    o.resume_token = token;
+    struct ft_outcome out;
+    ft_run(&e, &o, 60000, &out);
+    assert_int_equal(out.done_calls, 1);
+    if (out.error != 0) {
+        fail_msg("resume failed: %s", out.message);
+    }
+    assert_int_equal(out.metrics.parts_skipped, done);
+    assert_int_equal(out.metrics.parts_done, 8);
+    /* pages of 2: ceil(done / 2) pages, one of them asked twice (the 503) */
+    long pages = (long)((done + 1) / 2);
+    assert_int_equal(ft_rule(&e, 0, "fired"), 1);
+    assert_int_equal(ft_rule(&e, 1, "matched"), pages + 1);
+    assert_int_equal(ft_rule(&e, 1, "fired"), pages);
+    /* ListParts pages + the retry + the missing parts + Complete */
+    assert_int_equal(out.metrics.requests, (uint64_t)pages + 1 + (8 - done) + 1);
+    ft_faults(&e, NULL);
+    char etag[80];
+    char expected[80];
+    ft_assert_object(&e, "paged", size, 91, etag, sizeof(etag));
+    ft_expected_etag(size, 91, FT_PART, expected, sizeof(expected));
+    assert_string_equal(etag, expected);
+    assert_int_equal(ft_uploads(&e), 0);
+    free(token);
+    ft_env_stop(&e);
+}
+
 int main(int argc, char **argv) {
     static const struct CMUnitTest tests[] = {
         S3X_TEST(test_get_server_errors),
@@ -483,6 +561,7 @@ int main(int argc, char **argv) {
         S3X_TEST(test_put_connection_faults),
         S3X_TEST(test_put_checksums_verified_by_server),
         S3X_TEST(test_put_uploads_left_behind),
+        S3X_TEST(test_put_resume_across_list_pages),
     };
     return S3X_TEST_MAIN(argc, argv, "faults", tests);
 }

@@ -77,6 +77,8 @@ Faults (FAULTS, data-driven) are chosen per request in one of two ways.
   replace            answer normally, then replace the object (same size, other bytes, new ETag):
                      later requests with If-Match on the old ETag get 412 PreconditionFailed
   ignore-range       answer as a server without range support: 200 and the whole object
+  short-page; size=N a listing (ListParts, ListObjects) answered in pages of at most N (default 1)
+                     entries, whatever page size the client asked for (S3 may send fewer)
 The store's errors (NoSuchKey, PreconditionFailed, InvalidPart, ...) are real answers, not faults.
 """
 
@@ -405,6 +407,19 @@ ROUTES = [
 ]
 
 
+def short_page(target, size):
+    """The request target with max-parts / max-keys / max-uploads lowered to `size` (or added), so
+    a listing comes back in pages of `size` however many the client asked for."""
+    parts = urllib.parse.urlsplit(target)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    names = ("max-parts", "max-keys", "max-uploads")
+    kept = [(k, v) for k, v in query if k not in names]
+    asked = [int(v) for k, v in query if k in names and v.isdigit()]
+    kept.append(("max-parts", str(min([size] + asked))))
+    kept.append(("max-keys", str(min([size] + asked))))
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(kept)))
+
+
 def route(h, body):
     path = urllib.parse.urlsplit(h.path).path
     for regex, methods, fn in ROUTES:
@@ -447,6 +462,7 @@ FAULTS = {
     "replace": ("modify", "replace"),
     "lost-answer": ("lost", None),
     "ignore-range": ("ignore-range", None),
+    "short-page": ("short-page", None),
 }
 
 
@@ -632,6 +648,8 @@ class Handler(BaseHTTPRequestHandler):
             code = int(params.get("code", 500))
             return self.deliver(xml_error(code, "Status%d" % code, "status %d" % code, path), None, {})
         self.ignore_range = kind == "ignore-range"
+        if kind == "short-page":
+            self.path = short_page(self.path, int(params.get("size", 1)))
         resp = route(self, body)
         if kind == "lost":
             self.reset()  # executed, but the client never learns it

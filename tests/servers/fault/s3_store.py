@@ -26,7 +26,8 @@ the answers S3 gives:
                                              answer again (S3 does so; MinIO and Swift answer
                                              NoSuchUpload)
   DELETE /<bucket>/<key>?uploadId            AbortMultipartUpload (NoSuchUpload when unknown)
-  GET    /<bucket>/<key>?uploadId            ListParts (never truncated)
+  GET    /<bucket>/<key>?uploadId            ListParts (max-parts, default 1000, and
+                                             part-number-marker: pages as S3 sends them)
 
 Checksums (x-amz-checksum-crc32|crc32c|crc64nvme|sha1|sha256). A PutObject or UploadPart header
 is stored; crc32, sha1 and sha256 are verified (BadDigest), crc32c and crc64nvme are not (no
@@ -459,11 +460,23 @@ class Store:
     def op_ListParts(self, bucket, key, q, headers, body):
         b = self._bucket(bucket)
         u = self._upload(b, key, q["uploadId"])
+        try:
+            max_parts = min(int(q.get("max-parts", 1000)), 1000)
+            marker = int(q.get("part-number-marker", 0))
+        except ValueError:
+            raise S3Error(400, "InvalidArgument", "max-parts and part-number-marker must be integers.")
+        if max_parts < 0 or marker < 0:
+            raise S3Error(400, "InvalidArgument", "max-parts and part-number-marker must not be negative.")
+        after = [(n, p) for n, p in sorted(u.parts.items()) if n > marker]
+        page, truncated = after[:max_parts], len(after) > max_parts
         items = "".join("<Part>%s%s%s%s</Part>" % (el("PartNumber", n), el("LastModified", iso_date(p[3])),
                                                    el("ETag", p[1]), el("Size", len(p[0])))
-                        for n, p in sorted(u.parts.items()))
-        inner = "%s%s%s%s%s%s%s" % (el("Bucket", bucket), el("Key", key), el("UploadId", u.id),
-                                    el("PartNumberMarker", 0), el("MaxParts", 1000), el("IsTruncated", "false"), items)
+                        for n, p in page)
+        inner = "%s%s%s%s%s%s%s%s" % (el("Bucket", bucket), el("Key", key), el("UploadId", u.id),
+                                      el("PartNumberMarker", marker),
+                                      el("NextPartNumberMarker", page[-1][0] if page else marker),
+                                      el("MaxParts", max_parts), el("IsTruncated", "true" if truncated else "false"),
+                                      items)
         return 200, [("Content-Type", "application/xml")], xml_doc("ListPartsResult", inner)
 
     def op_AbortMultipartUpload(self, bucket, key, q, headers, body):

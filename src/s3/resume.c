@@ -9,6 +9,7 @@
 #include "resume.h"
 
 #include "common/common.h"
+#include "http/uri.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -167,49 +168,17 @@ void s3x__resume_clean_up(struct s3x_allocator *a, struct s3x__resume *r) {
 
 /* --- parsing --------------------------------------------------------------------------------- */
 
-static int s_hex(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
-/* Decodes text[0..n) into a new string; NUL bytes and malformed escapes are refused. */
+/* Decodes text[0..n) into a new string: printable ASCII with %XX escapes (not of NUL) only. */
 static int s_decode(struct s3x_allocator *a, const char *text, size_t n, char **out) {
     if (n == 0 || *out != NULL) {
         return S3X_ERR_PARSE; /* empty, or the field repeats */
     }
-    char *s = s3x_mem_acquire(a, n + 1);
-    if (s == NULL) {
-        return S3X_ERR_OOM;
-    }
-    size_t len = 0;
     for (size_t i = 0; i < n; ++i) {
-        char c = text[i];
-        if (c == '%') {
-            int hi = i + 2 < n ? s_hex(text[i + 1]) : -1;
-            int lo = i + 2 < n ? s_hex(text[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                s3x_mem_release(a, s);
-                return S3X_ERR_PARSE;
-            }
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        } else if ((unsigned char)c <= ' ' || (unsigned char)c >= 0x7f) {
-            s3x_mem_release(a, s);
+        if ((unsigned char)text[i] <= ' ' || (unsigned char)text[i] >= 0x7f) {
             return S3X_ERR_PARSE;
         }
-        s[len++] = c;
     }
-    s[len] = '\0';
-    *out = s;
-    return 0;
+    return s3x__uri_decode(a, text, n, false, out, NULL);
 }
 
 static int s_parse_u64(const char *text, size_t n, uint64_t max, uint64_t *out) {

@@ -117,6 +117,21 @@ static char *s_token_upload_id(const char *token) {
     return strndup(p, strcspn(p, "\n"));
 }
 
+/* The object holds SIZE pattern bytes of `seed` (downloaded to a file and compared). */
+static void s_assert_object(struct s_env *e, const char *key, uint32_t seed) {
+    char back[128];
+    snprintf(back, sizeof(back), "%s/back.bin", e->dir);
+    struct s3x_transfer_options g;
+    s3x_transfer_options_init(&g);
+    g.kind = S3X_TRANSFER_GET;
+    g.bucket = e->bucket;
+    g.key = key;
+    g.file_path = back;
+    assert_int_equal(s3x_test_run_transfer(e->client, &g, NULL), 0);
+    s3x_test_assert_pattern_file(back, SIZE, seed);
+    unlink(back);
+}
+
 /* --- the fresh process ------------------------------------------------------------------------ */
 
 struct s_child_result {
@@ -201,16 +216,7 @@ static void test_upload_pause_resume_fresh_process(void **state) {
     /* ListParts + the missing UploadParts + Complete, nothing else */
     assert_int_equal(c.requests - c.retries, 1 + (PARTS - on_server) + 1);
 
-    char back[128];
-    snprintf(back, sizeof(back), "%s/back.bin", e.dir);
-    struct s3x_transfer_options g;
-    s3x_transfer_options_init(&g);
-    g.kind = S3X_TRANSFER_GET;
-    g.bucket = e.bucket;
-    g.key = "big";
-    g.file_path = back;
-    assert_int_equal(s3x_test_run_transfer(e.client, &g, NULL), 0);
-    s3x_test_assert_pattern_file(back, SIZE, 61);
+    s_assert_object(&e, "big", 61);
     assert_int_equal(s3x_test_count_multipart_uploads(e.client, e.bucket), 0);
     free(upload_id);
     free(token);
@@ -320,16 +326,7 @@ static void test_upload_pause_twice(void **state) {
     assert_int_equal(s_resume(&e, S3X_TRANSFER_PUT, "twice", src, t2, UINT64_MAX, &t3, &m3), 0);
     assert_int_equal(m3.parts_skipped, m2.parts_done);
     assert_int_equal(m3.parts_done, PARTS);
-    char back[128];
-    snprintf(back, sizeof(back), "%s/back.bin", e.dir);
-    struct s3x_transfer_options g;
-    s3x_transfer_options_init(&g);
-    g.kind = S3X_TRANSFER_GET;
-    g.bucket = e.bucket;
-    g.key = "twice";
-    g.file_path = back;
-    assert_int_equal(s3x_test_run_transfer(e.client, &g, NULL), 0);
-    s3x_test_assert_pattern_file(back, SIZE, 63);
+    s_assert_object(&e, "twice", 63);
     assert_int_equal(s3x_test_count_multipart_uploads(e.client, e.bucket), 0);
     free(t1);
     free(t2);
@@ -357,16 +354,7 @@ static void test_upload_resume_resends_what_server_lacks(void **state) {
     char *t2 = NULL;
     assert_int_equal(s_resume(&e, S3X_TRANSFER_PUT, "lack", src, forged, UINT64_MAX, &t2, &m2), 0);
     assert_int_equal(m2.parts_skipped, m1.parts_done - 1);
-    char back[128];
-    snprintf(back, sizeof(back), "%s/back.bin", e.dir);
-    struct s3x_transfer_options g;
-    s3x_transfer_options_init(&g);
-    g.kind = S3X_TRANSFER_GET;
-    g.bucket = e.bucket;
-    g.key = "lack";
-    g.file_path = back;
-    assert_int_equal(s3x_test_run_transfer(e.client, &g, NULL), 0);
-    s3x_test_assert_pattern_file(back, SIZE, 64);
+    s_assert_object(&e, "lack", 64);
     free(forged);
     free(t1);
     s_env_clean_up(&e);

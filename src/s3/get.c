@@ -487,37 +487,17 @@ static int s_start_fetch(struct s_get *g, struct s_part *p) {
 
 static void s_on_reserved(struct s3x_future *f, void *user) {
     struct s_part *p = user;
+    S3X_UNUSED(f);
     struct s_get *g = p->g;
     g->active--;
-    atomic_fetch_add(&g->t->memory_wait_ns, s3x__clock_mono_ns() - p->reserve_ns);
-    struct s3x_ticket *ticket = NULL;
-    int rc = s3x_ticket_take(f, &ticket);
-    p->reservation = s3x_future_release(p->reservation);
-    if (g->failing) {
-        s3x_ticket_release(ticket);
-        p->state = P_DONE;
-        s_maybe_finish(g);
-        return;
-    }
+    const char *what = NULL;
+    int rc = s3x__transfer_claim_part(g->t, &p->reservation, p->reserve_ns, !g->failing, s_want(g, p), &p->ticket,
+        &p->buf, &p->capacity, &what);
     if (rc != 0) {
         p->state = P_DONE;
-        s_fail(g, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "no part buffer", p->index);
-        s_maybe_finish(g);
-        return;
-    }
-    void *buf = NULL;
-    rc = s3x_ticket_claim(ticket, &buf);
-    p->ticket = ticket;
-    p->buf = buf;
-    p->capacity = s3x_ticket_size(ticket);
-    s3x__transfer_hold(g->t, p->capacity);
-    if (rc == 0 && p->capacity < s_want(g, p)) {
-        rc = S3X_ERR_INVALID_STATE; /* a custom pool handed out a short ticket */
-    }
-    if (rc != 0) {
-        s_release_buffer(g, p);
-        p->state = P_DONE;
-        s_fail(g, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "the part buffer could not be claimed", p->index);
+        if (what != NULL) {
+            s_fail(g, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, what, p->index);
+        }
         s_maybe_finish(g);
         return;
     }

@@ -298,37 +298,18 @@ static void s_read_done_loop(struct s3x_task *task, int status) {
 
 static void s_on_reserved(struct s3x_future *f, void *user) {
     struct s3x__upart *p = user;
+    S3X_UNUSED(f);
     struct s3x__put *u = p->u;
     u->active--;
-    atomic_fetch_add(&u->t->memory_wait_ns, s3x__clock_mono_ns() - p->reserve_ns);
-    struct s3x_ticket *ticket = NULL;
-    int rc = s3x_ticket_take(f, &ticket);
-    p->reservation = s3x_future_release(p->reservation);
-    if (u->failing || (u->stream && u->eof_seen)) {
-        s3x_ticket_release(ticket);
-        p->state = S3X__UPART_DONE;
-        s3x__put_maybe_advance(u);
-        return;
-    }
+    const char *what = NULL;
+    bool wanted = !u->failing && !(u->stream && u->eof_seen);
+    int rc = s3x__transfer_claim_part(u->t, &p->reservation, p->reserve_ns, wanted, u->stream ? u->part_size : p->len,
+        &p->ticket, &p->buf, &p->capacity, &what);
     if (rc != 0) {
         p->state = S3X__UPART_DONE;
-        s3x__put_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "no part buffer");
-        s3x__put_maybe_advance(u);
-        return;
-    }
-    void *buf = NULL;
-    rc = s3x_ticket_claim(ticket, &buf);
-    p->ticket = ticket;
-    p->buf = buf;
-    p->capacity = s3x_ticket_size(ticket);
-    s3x__transfer_hold(u->t, p->capacity);
-    if (rc == 0 && p->capacity < (u->stream ? u->part_size : p->len)) {
-        rc = S3X_ERR_INVALID_STATE;
-    }
-    if (rc != 0) {
-        s_release_buffer(u, p);
-        p->state = S3X__UPART_DONE;
-        s3x__put_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, "the part buffer could not be claimed");
+        if (what != NULL) {
+            s3x__put_fail(u, S3X_ERR_BUFFER_ALLOCATION_FAILED, rc, NULL, what);
+        }
         s3x__put_maybe_advance(u);
         return;
     }

@@ -443,6 +443,40 @@ int s3x__transfer_errno_error(int e) {
     }
 }
 
+int s3x__transfer_claim_part(struct s3x_transfer *t, struct s3x_future **reservation, uint64_t reserve_ns, bool wanted,
+    uint64_t size, struct s3x_ticket **ticket, uint8_t **buf, size_t *capacity, const char **what) {
+    atomic_fetch_add(&t->memory_wait_ns, s3x__clock_mono_ns() - reserve_ns);
+    struct s3x_ticket *got = NULL;
+    int rc = s3x_ticket_take(*reservation, &got);
+    *reservation = s3x_future_release(*reservation);
+    *ticket = NULL;
+    *what = NULL;
+    if (!wanted) {
+        s3x_ticket_release(got);
+        return S3X_ERR_CANCELED;
+    }
+    if (rc != 0) {
+        *what = "no part buffer";
+        return rc;
+    }
+    void *claimed = NULL;
+    rc = s3x_ticket_claim(got, &claimed);
+    size_t have = s3x_ticket_size(got);
+    if (rc == 0 && have < size) {
+        rc = S3X_ERR_INVALID_STATE; /* a custom pool handed out a short ticket */
+    }
+    if (rc != 0) {
+        s3x_ticket_release(got);
+        *what = "the part buffer could not be claimed";
+        return rc;
+    }
+    *ticket = got;
+    *buf = claimed;
+    *capacity = have;
+    s3x__transfer_hold(t, have);
+    return 0;
+}
+
 int s3x__transfer_reserve(struct s3x_transfer *t, size_t size, s3x_future_callback_fn *fn, void *user,
     struct s3x_future **out, uint64_t *out_start_ns) {
     struct s3x_pool_reserve_options ro = {.size_bytes = size, .priority = S3X_POOL_PRIORITY_NORMAL, .requester = t};

@@ -126,6 +126,14 @@ void s3x__transfer_count_request(struct s3x_transfer *t, uint32_t attempts);
  * or an error: then fn never runs and *out is NULL. */
 int s3x__transfer_reserve(struct s3x_transfer *t, size_t size, s3x_future_callback_fn *fn, void *user,
     struct s3x_future **out, uint64_t *out_start_ns);
+/* A part's reservation completed (in the callback given to s3x__transfer_reserve): takes the
+ * ticket, releases *reservation, adds the wait to the metrics. A part no longer `wanted` gives the
+ * ticket straight back (returns S3X_ERR_CANCELED, *what NULL). Otherwise claims the ticket, checks
+ * that it holds `size` bytes and counts it as held: 0 with *ticket, *buf and *capacity set; or the
+ * error (the pool's refusal, a failed claim, S3X_ERR_INVALID_STATE for a short ticket from a custom
+ * pool) with nothing held and *what saying which, for S3X_ERR_BUFFER_ALLOCATION_FAILED's message. */
+int s3x__transfer_claim_part(struct s3x_transfer *t, struct s3x_future **reservation, uint64_t reserve_ns, bool wanted,
+    uint64_t size, struct s3x_ticket **ticket, uint8_t **buf, size_t *capacity, const char **what);
 /* The S3X_ERR_* of a failed file system call (errno): DISK_FULL, PERMISSION, NOT_FOUND or IO. */
 int s3x__transfer_errno_error(int e);
 /* The kind paused: `token` (allocated with t->allocator) becomes the transfer's resume token,

@@ -280,8 +280,8 @@ static void s_finish(struct s_soak *s, struct s_slot *slot) {
             s->failed++;
             s_count_error(s, r->error);
             if (!s->faults || !s_fault_error(r->error)) {
-                fail_msg("transfer %d (%s of %llu bytes) failed: %s", slot->number, s_kind_names[slot->kind],
-                    (unsigned long long)slot->size, r->message);
+                fail_msg("transfer %d (%s of %llu bytes) failed: %s [server's message: %s]", slot->number,
+                    s_kind_names[slot->kind], (unsigned long long)slot->size, r->message, r->s3_message);
             }
         }
         if (slot->kind == K_GET_FILE) {

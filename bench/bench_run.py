@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 
+BASELINE = "s3xfer (baseline)"
 MIB = 1 << 20
 GIB = 1 << 30
 NOISE = 0.20
@@ -255,8 +256,8 @@ class Bench:
             os.unlink(os.path.join(self.out, f))
 
     # ---- workloads --------------------------------------------------------------------------
-    def s3x(self, kind, *extra):
-        return [self.bt, kind, "--endpoint", self.url, "--bucket", "bench", "--part-size", str(self.a.part_size),
+    def s3x(self, kind, *extra, bt=None):
+        return [bt or self.bt, kind, "--endpoint", self.url, "--bucket", "bench", "--part-size", str(self.a.part_size),
                 "--connections", str(self.a.connections)] + list(extra)
 
     def get_big(self, dest):
@@ -270,10 +271,17 @@ class Bench:
         after = None if sink else self.rm_out
         clients = [Client("s3xfer", s3, a.size, True, after), Client("aws-c-s3 (awscrt)", crt, a.size, True, after),
                    Client("curl", curl1, a.size, False, after), Client("8×curl ranged", curl8, a.size, False, after)]
+        clients += self.baseline(s3, a.size, after)
         title = "GET %s to %s" % (human(a.size), "a discarding sink" if sink else "a file")
         recs = self.r.workload(title, clients)
         notes = {"8×curl ranged": " (per process; 8 processes)"}
         self.section(title, recs, notes, self.get_note(sink))
+
+    def baseline(self, cmd, nbytes, after=None):
+        """The same s3xfer command run by the baseline build (--baseline), or nothing."""
+        if not self.a.baseline_bin:
+            return []
+        return [Client(BASELINE, [os.path.join(self.a.baseline_bin, "bench_transfer")] + cmd[1:], nbytes, True, after)]
 
     def get_note(self, sink):
         if sink:
@@ -291,6 +299,7 @@ class Bench:
         curl8 = [os.path.join(a.here, "curl_parts_put"), self.url + "/bench/up", self.parts, "8"]
         clients = [Client("s3xfer", s3, a.size, True), Client("s3xfer + CRC32C", s3c, a.size, True),
                    Client("aws-c-s3 (awscrt)", crt, a.size, True), Client("8×curl UploadPart", curl8, a.size, False)]
+        clients += self.baseline(s3, a.size)
         title = "PUT %s (multipart, %s parts)" % (human(a.size), human(a.part_size))
         recs = self.r.workload(title, clients)
         self.section(title, recs, {"8×curl UploadPart": " (per process; 8 processes)"},
@@ -321,7 +330,7 @@ class Bench:
                             % (self.url, i, self.small))
         curl = ["curl", "-sf", "--parallel", "--parallel-max", str(m), "-K", cfg]
         clients = [Client("s3xfer", s3, total, True), Client("aws-c-s3 (awscrt)", crt, total, True),
-                   Client("curl --parallel", curl, total, False)]
+                   Client("curl --parallel", curl, total, False)] + self.baseline(s3, total)
         title = "%s %d × %s objects, %d in flight" % (kind.upper(), n, human(sz), m)
         recs = self.r.workload(title, clients)
         self.section(title, recs, {}, "One client (one process) for all objects in each case; curl: one process "
@@ -421,23 +430,30 @@ unset multiplot
         a = self.a
         probe = os.path.join(a.bin, "bench_curl_multi")
         url = self.url + "/bench/big"
-        def pc(copy, buf):
+        def pc(copy, buf, threads=1):
             return [probe, url, str(a.size), "--connections", str(a.connections), "--part-size", str(a.part_size),
-                    "--copy" if copy else "--no-copy", "--buffer-size", str(buf)]
-        clients = [Client("s3xfer", self.s3x("get", "--key", "big", "--sink"), a.size, True),
-                   Client("libcurl loop, copy, 64 KiB buffer", pc(True, 64 << 10), a.size, True),
-                   Client("libcurl loop, copy, 512 KiB buffer", pc(True, 512 << 10), a.size, True),
-                   Client("libcurl loop, no copy, 64 KiB buffer", pc(False, 64 << 10), a.size, True),
-                   Client("libcurl loop, no copy, 512 KiB buffer", pc(False, 512 << 10), a.size, True)]
+                    copy, "--buffer-size", str(buf), "--threads", str(threads)]
+        # s3xfer's engine gives each handle 3 MiB / connections (192 KiB at 16), at most 512 KiB.
+        buf = min(512 << 10, max(64 << 10, (3 << 20) // a.connections))
+        kib = "%d KiB" % (buf >> 10)
+        s3 = self.s3x("get", "--key", "big", "--sink")
+        clients = [Client("s3xfer", s3, a.size, True)] + self.baseline(s3, a.size) + [
+                   Client("libcurl loop, copy, " + kib, pc("--copy", buf), a.size, True),
+                   Client("libcurl loop, non-temporal copy, " + kib, pc("--nt-copy", buf), a.size, True),
+                   Client("2 libcurl loops (2 threads), copy, " + kib, pc("--copy", buf, 2), a.size, True),
+                   Client("libcurl loop, no copy, " + kib, pc("--no-copy", buf), a.size, True),
+                   Client("libcurl loop, no copy, 512 KiB", pc("--no-copy", 512 << 10), a.size, True)]
         title = "Data path: s3xfer against a bare libcurl loop (GET %s to a sink)" % human(a.size)
         recs = self.r.workload(title, clients)
         self.section(title, recs, {}, (
             "bench_curl_multi: one thread, one curl multi handle, %d connections each fetching the next %s range, "
-            "like s3xfer's event thread but with nothing else. \"copy\": the write callback copies into a "
-            "per-connection part buffer (what s3xfer does, page faults of first touch included); \"no copy\": "
-            "it discards (what receiving straight into part buffers would cost). The buffer is "
-            "CURLOPT_BUFFERSIZE (s3xfer sets 64 KiB; libcurl's default is 16 KiB)."
-            % (a.connections, human(a.part_size))))
+            "like s3xfer's event thread but with nothing else. \"copy\": the write callback memcpy's into a "
+            "per-connection part buffer (what s3xfer does, page faults of first touch included); "
+            "\"non-temporal copy\": the same copy with streaming stores (what the engine's buffer sink does); "
+            "\"2 loops\": the connections split over two threads with a multi handle each (sharded event "
+            "threads); \"no copy\": the callback discards (what receiving straight into part buffers would "
+            "cost). The size is CURLOPT_BUFFERSIZE: s3xfer gives each handle %s (3 MiB over its connections; "
+            "64 KiB in the reports of 2026-11-25 15:55 and before); libcurl's default is 16 KiB." % (a.connections, human(a.part_size), kib)))
 
     def profile(self):
         """perf record of one s3xfer GET to the sink: where the client's CPU goes."""
@@ -473,7 +489,7 @@ unset multiplot
             ("busiest thread (the event thread) / all samples", "%.1f %%" % (100.0 * busiest / total)),
             ("recv() syscalls: kernel copy socket → libcurl's buffer, TCP", first("__libc_recv", "__x64_sys_recvfrom")),
             ("  of which the kernel's copy (_copy_to_iter)", first("_copy_to_iter")),
-            ("libcurl write callback: memcpy into part buffers (s_write)", first("s_write")),
+            ("libcurl write callback: the copy into part buffers (s_write_cb)", first("s_write_cb", "s_write")),
             ("  of which memcpy itself", first("__memmove_avx512_unaligned_erms", "__memmove_avx_unaligned_erms",
                                              "__memcpy_avx_unaligned_erms")),
             ("page faults (first touch of pool memory)", first("asm_exc_page_fault")),
@@ -551,7 +567,10 @@ def machine_info(a):
             sh("curl --version | head -1 | cut -d' ' -f1-2")),
         "- Data: %s (%s). Part size %s; s3xfer %d connections; aws-c-s3 defaults." % (
             a.data, a.data_kind, human(a.part_size), a.connections),
-    ]
+    ] + (["- Baseline: \"%s\" is bench_transfer built from %s (%s), run in the same rounds as s3xfer "
+          "(the working tree): before/after in alternation." % (BASELINE, a.baseline_name or a.baseline_bin,
+          sh("git -C %s rev-parse --short %s 2>/dev/null" % (a.repo, a.baseline_name)) or a.baseline_bin)]
+         if a.baseline_bin else [])
 
 
 def main():
@@ -574,6 +593,8 @@ def main():
     ap.add_argument("--wait-idle", type=int, default=300, help="seconds to wait for the 1-min load < 0.5")
     ap.add_argument("--command", default="bench/run")
     ap.add_argument("--server-pid", default="", help="nginx pid file: its CPU is counted apart")
+    ap.add_argument("--baseline-bin", default="", help="bin dir of another s3xfer build, run as a client too")
+    ap.add_argument("--baseline-name", default="", help="what the baseline is (a git revision), for the report")
     a = ap.parse_args()
     a.here = os.path.dirname(os.path.abspath(__file__))
     a.only = set(a.only.split(","))

@@ -2,9 +2,12 @@
  * callbacks of the data path, pause/resume, stall checks, and the end of an attempt (classify,
  * retry or complete). Everything here runs on the engine thread.
  *
- * Data path. curl calls s_write_cb / s_read_cb with each chunk; they call straight into the sink or
- * source hook and bump plain counters: no allocation, lock or system call per chunk (one relaxed
- * atomic load of cancel_requested). A memory sink grows by doubling (a bounded number of times).
+ * Data path. curl calls s_write_cb / s_read_cb with each chunk (at most the handle's receive /
+ * upload buffer: engine.c sizes them); they call straight into the sink or source hook, or copy
+ * into a buffer sink (streaming stores into large buffers), and bump plain counters: no
+ * allocation, lock or system call per chunk (one relaxed atomic load of cancel_requested). A
+ * memory sink grows by doubling (a bounded number of times). Example: an 8 MiB part on a buffer
+ * sink with 192 KiB handles: about 43 callbacks, each copying at buffer + attempt_received.
  *
  * Callbacks never end a transfer themselves (curl forbids removing a handle from inside its
  * callbacks): they record local_error and return curl's abort value; curl then reports the transfer
@@ -35,9 +38,23 @@
 #include <stdio.h>
 #include <string.h>
 
-/* curl's receive buffer: the most bytes per socket read and per write callback. 4x curl's
- * default: a quarter of the callbacks at 1 GB/s, 64 KiB x 64 handles = 4 MiB of curl memory. */
-#define S_RECV_BUFFER_BYTES 65536L
+/* Non-temporal copies into buffer sinks on x86-64, except under sanitizers, which do not see
+ * stores made by intrinsics: there every copy is a memcpy they check. */
+#if defined(__SSE2__) && !defined(S3XFER_ASAN) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#    define S_STREAMING 1
+#    if defined(__has_feature)
+#        if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#            undef S_STREAMING
+#        endif
+#    endif
+#endif
+#if defined(S_STREAMING)
+#    include <emmintrin.h>
+#endif
+
+/* Chunks smaller than this are copied with memcpy even into a large buffer sink: the fence and
+ * the alignment head are not worth it for a few cache lines. */
+#define S_STREAMING_COPY_MIN ((size_t)4096)
 
 static struct s3x_http_engine *s_engine(struct s3x_http_request *r) {
     return atomic_load_explicit(&r->engine, memory_order_relaxed);
@@ -52,9 +69,11 @@ static CURL *s_handle_get(struct s3x_http_engine *e) {
     CURL *h = curl_easy_init();
     if (h != NULL) {
         atomic_fetch_add_explicit(&e->stats.handles, 1, memory_order_relaxed);
-        /* Once per handle: curl 7.88 refuses a new size while it still holds its buffer (after some
-         * transfers), and the size never changes anyway. Failure leaves curl's default. */
-        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, S_RECV_BUFFER_BYTES);
+        /* Once per handle: curl 7.88 refuses a new receive size while it still holds its buffer
+         * (after some transfers), and the sizes never change anyway. Failure leaves curl's
+         * defaults. */
+        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, e->recv_buffer_bytes);
+        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, e->send_buffer_bytes);
     }
     return h;
 }
@@ -128,7 +147,8 @@ static int s_prereq_cb(void *clientp, char *primary_ip, char *local_ip, int prim
     return CURL_PREREQFUNC_OK;
 }
 
-/* The final status and headers are in: size the memory sink, call on_headers. */
+/* The final status and headers are in: size the memory sink, call on_headers, check the buffer
+ * sink. */
 static int s_headers_done(struct s3x_http_request *r) {
     long status = 0;
     curl_easy_getinfo((CURL *)r->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -152,6 +172,16 @@ static int s_headers_done(struct s3x_http_request *r) {
         if (rc != 0) {
             s_fail(r, rc, "the on_headers hook failed the attempt");
             return rc;
+        }
+    }
+    /* After on_headers: the hook knows what the answer means (a 200 where a range was asked,
+     * say) and its error is the more specific one. */
+    if (r->status_ok && r->sink.kind == S3X_HTTP_SINK_BUFFER && !r->is_head) {
+        curl_off_t length = -1;
+        curl_easy_getinfo((CURL *)r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+        if (length > 0 && (uint64_t)length > r->sink.capacity) {
+            s_fail(r, S3X_ERR_OVERFLOW, "response body larger than the sink's buffer");
+            return r->local_error;
         }
     }
     return 0;
@@ -200,6 +230,36 @@ static void s_error_body_append(struct s3x_http_engine *e, struct s3x_http_reque
     }
 }
 
+/* Copies a received chunk into a buffer sink. `streaming`: with non-temporal stores, 64 bytes per
+ * step into 16-byte aligned destinations (head and tail by memcpy), then a store fence so the
+ * bytes are visible before whatever publishes the buffer to another thread (the weakly ordered
+ * stores are not ordered by a later mutex release on their own). Figures: docs/engine.md. */
+static void s_copy_out(uint8_t *dst, const char *src, size_t n, bool streaming) {
+#if defined(S_STREAMING)
+    if (streaming && n >= S_STREAMING_COPY_MIN) {
+        size_t head = (16u - ((uintptr_t)dst & 15u)) & 15u;
+        memcpy(dst, src, head);
+        dst += head;
+        src += head;
+        n -= head;
+        for (; n >= 64; n -= 64, dst += 64, src += 64) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)src);
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(src + 16));
+            __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(src + 32));
+            __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(src + 48));
+            _mm_stream_si128((__m128i *)(void *)dst, a);
+            _mm_stream_si128((__m128i *)(void *)(dst + 16), b);
+            _mm_stream_si128((__m128i *)(void *)(dst + 32), c);
+            _mm_stream_si128((__m128i *)(void *)(dst + 48), d);
+        }
+        _mm_sfence();
+    }
+#else
+    (void)streaming;
+#endif
+    memcpy(dst, src, n);
+}
+
 static size_t s_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
     struct s3x_http_request *r = userdata;
     size_t len = size * nmemb;
@@ -211,6 +271,15 @@ static size_t s_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
     }
     if (S3X_UNLIKELY(!r->status_ok)) {
         s_error_body_append(s_engine(r), r, ptr, len);
+    } else if (r->sink.kind == S3X_HTTP_SINK_BUFFER) {
+        if (len > r->sink.capacity - r->attempt_received) { /* attempt_received <= capacity */
+            s_fail(r, S3X_ERR_OVERFLOW, "response body larger than the sink's buffer");
+            return 0;
+        }
+        if (len > 0) { /* buffer may be NULL with capacity 0 */
+            s_copy_out(r->sink.buffer + r->attempt_received, ptr, len,
+                r->sink.capacity >= S3X_HTTP_BUFFER_SINK_STREAMING_MIN);
+        }
     } else if (r->sink.kind == S3X_HTTP_SINK_MEMORY) {
         int rc = s3x__http_buf_append(r->allocator, &r->body_mem, ptr, len, r->sink.max_bytes);
         if (rc != 0) {
@@ -453,7 +522,7 @@ static void s_log_attempt(const struct s3x_http_request *r, const char *what, bo
 /* Before attempt `next` >= 2: the sink restarts at byte 0 and the source is rewound (if the last
  * attempt read from it). */
 static int s_restart_bodies(struct s3x_http_request *r, uint32_t next, bool source_touched) {
-    if (r->sink.kind == S3X_HTTP_SINK_STREAM && r->sink.on_retry != NULL) {
+    if (r->sink.kind != S3X_HTTP_SINK_MEMORY && r->sink.on_retry != NULL) {
         r->sink.on_retry(r, next, r->user_data);
     }
     if (r->body.kind == S3X_HTTP_BODY_STREAM && source_touched) {

@@ -41,6 +41,10 @@ struct s3x_http_engine_options {
     const char *ca_file;               /* extra CA bundle (PEM); copied; NULL = system store */
     const char *ca_path;               /* CA directory; copied */
     const char *proxy;                 /* NULL = libcurl's environment variables; "" = none */
+    /* libcurl's receive / upload buffer of each easy handle (the most one recv() / send() moves);
+     * default 3 MiB / max_connections within 64 .. 512 KiB (16 connections: 192 KiB) */
+    uint32_t recv_buffer_bytes;
+    uint32_t send_buffer_bytes;
 };
 
 /* Counters since creation; each is exact once the engine is idle. */

@@ -143,6 +143,7 @@ struct s3x_http_engine {
     uint64_t stall_window_ns; /* 0 = disabled */
     struct s3x_retry_policy retry;
     size_t error_body_max;
+    long recv_buffer_bytes, send_buffer_bytes; /* CURLOPT_(UPLOAD_)BUFFERSIZE of every handle */
     bool tls_verify;
     char *ca_file, *ca_path, *proxy;
     pthread_t thread;

@@ -101,6 +101,11 @@ static int s_validate(const struct s3x_http_request_options *o) {
             return S3X_ERR_INVALID_ARGUMENT;
         }
         break;
+    case S3X_HTTP_SINK_BUFFER:
+        if (o->sink.buffer == NULL && o->sink.capacity != 0) {
+            return S3X_ERR_INVALID_ARGUMENT;
+        }
+        break;
     default:
         return S3X_ERR_INVALID_ARGUMENT;
     }

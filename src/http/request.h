@@ -130,13 +130,27 @@ struct s3x_http_body {
 enum s3x_http_sink_kind {
     S3X_HTTP_SINK_MEMORY = 0, /* growable buffer up to max_bytes; read with response_body() */
     S3X_HTTP_SINK_STREAM,     /* write (+ on_retry) */
+    S3X_HTTP_SINK_BUFFER,     /* a fixed buffer the caller owns (a part buffer): buffer/capacity */
 };
+
+/* BUFFER: the engine copies a 2xx body into `buffer` from offset 0, every attempt from offset 0
+ * again (on_retry, if set, is still called); the bytes received are result.bytes_received. A body
+ * longer than `capacity` (or a Content-Length above it, checked after on_headers, whose own error
+ * wins) fails the attempt with S3X_ERR_OVERFLOW, not retried by default. The buffer is borrowed until on_complete. The engine owns the copy, so
+ * it can make it cheap: into a buffer of S3X_HTTP_BUFFER_SINK_STREAMING_MIN bytes or more it
+ * copies with non-temporal stores (x86-64), which skip reading the destination's cache lines and
+ * keep curl's receive buffer in the cache; a smaller buffer (read back soon, likely still cached)
+ * gets memcpy. Example: an 8 MiB part buffer: a 256 KiB chunk from curl is streamed to
+ * buffer + received; after the last chunk result.bytes_received == 8 MiB. */
+#define S3X_HTTP_BUFFER_SINK_STREAMING_MIN ((size_t)2 * 1024 * 1024)
 
 struct s3x_http_sink {
     enum s3x_http_sink_kind kind;
     size_t max_bytes; /* MEMORY: a larger body fails with S3X_ERR_OVERFLOW; 0 = the default above */
     s3x_http_write_fn *write;
-    s3x_http_on_retry_fn *on_retry;
+    s3x_http_on_retry_fn *on_retry; /* STREAM and BUFFER */
+    uint8_t *buffer;  /* BUFFER: where the body goes; may be NULL only when capacity is 0 */
+    size_t capacity;  /* BUFFER: its size in bytes */
 };
 
 struct s3x_http_request_options {

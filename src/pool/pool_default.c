@@ -7,9 +7,19 @@
  * worked example; s3x__default_pool_validate checks them (after every operation in debug builds).
  *
  * Sizing. slot = part size rounded up to the page. A reservation of more than half a slot and at
- * most a slot takes a slot (the waste is counted); any other size gets its own page-rounded
- * allocation. A new block holds min(8, limit / slot / 4, slots that fit under the limit) slots,
- * at least one: at 8 MiB parts, a 1 GiB limit gets 64 MiB blocks, a 16 MiB limit blocks of one.
+ * most a slot takes a slot (the waste is counted); any other size ("odd") gets its own
+ * page-rounded allocation. A new block holds min(8, limit / slot / 4, slots that fit under the
+ * limit) slots, at least one: at 8 MiB parts, a 1 GiB limit gets 64 MiB blocks, a 16 MiB limit
+ * blocks of one.
+ *
+ * Odd cache. A released odd buffer is kept (with its ticket object) in a small LRU cache, still
+ * counted in `allocated`, and reused by a later odd reservation it fits with at most a quarter
+ * of waste (best fit). Without it every small object or short last part cost an allocation, its
+ * first-touch page faults (the memory was new) and a free: 2,000 PUTs of 1 MiB paid 2,000
+ * mmap/munmap pairs and 512,000 page faults. The cache holds at most S3X__MAX_CACHED_ODD buffers
+ * and a quarter of the limit; idle cached memory (odd buffers first, then cached blocks) is freed
+ * whenever a reservation needs its room, so the hard cap and "an empty pool fits anything up to
+ * the limit" are unchanged.
  *
  * Locking. One mutex guards everything except `used`/`peak_used` (atomics, updated by claim) and
  * a ticket's `claimed` flag. Futures are completed only after unlocking, from a batch collected
@@ -18,9 +28,9 @@
  * Allocation happens under the lock (it is rare: growth only; page faults come later, at the
  * user's first touch, outside).
  *
- * Steady state (reserve -> claim -> release of a part from a cached block): the future comes from
- * the object cache, the ticket from the free list, the slot from a block's free mask: no system
- * call, no allocation.
+ * Steady state (reserve -> claim -> release of a part from a cached block, or of an odd size the
+ * odd cache holds): the future comes from the object cache, the ticket from the free list (or the
+ * odd cache), the slot from a block's free mask: no system call, no allocation.
  */
 #include "pool_default.h"
 
@@ -58,12 +68,16 @@
 
 enum s_grant { S_GRANTED, S_WAIT, S_RELEASE, S_FAILED };
 
-/* Memory to return to the allocator outside the lock (already counted in `releasing`). */
+/* Memory to return to the allocator outside the lock (already counted in `releasing`): blocks,
+ * and ticket objects carrying odd buffers (the objects go back to the free list afterwards). */
 struct s_release {
     struct s3x__block *blocks;
-    char *odd;
-    size_t odd_bytes;
+    struct s3x__default_ticket *odds;
 };
+
+static bool s_release_empty(const struct s_release *rel) {
+    return rel->blocks == NULL && rel->odds == NULL;
+}
 
 #if !defined(NDEBUG)
 static void s_check_synced(struct s3x__default_pool *p) {
@@ -172,10 +186,75 @@ static struct s3x__block *s_block_new_synced(struct s3x__default_pool *p, unsign
     return b;
 }
 
-/* Moves cached blocks (least recently cached first) to `release` until `bytes` are covered or
- * none is left. Returns the bytes moved. */
-static size_t s_take_cached_synced(struct s3x__default_pool *p, size_t bytes, struct s3x__block **release) {
+/* --- the odd cache ----------------------------------------------------------------------- */
+
+static void s_odd_uncache_synced(struct s3x__default_pool *p, struct s3x__default_ticket *t) {
+    t->prev->next = t->next;
+    t->next->prev = t->prev;
+    p->cached_odd_bytes -= t->alloc_bytes;
+    p->cached_odd_count--;
+}
+
+/* `t` (on no list) and its odd buffer go to `rel`, to be freed outside the lock. */
+static void s_odd_to_release_synced(struct s3x__default_pool *p, struct s3x__default_ticket *t, struct s_release *rel) {
+    p->releasing += t->alloc_bytes;
+    t->next = rel->odds;
+    rel->odds = t;
+}
+
+/* Evicts the least recently cached odd buffers beyond the cache's bounds. */
+static void s_odd_cache_bound_synced(struct s3x__default_pool *p, struct s_release *rel) {
+    while (p->cached_odd_count > S3X__MAX_CACHED_ODD || p->cached_odd_bytes > p->odd_cache_max) {
+        struct s3x__default_ticket *lru = p->odd_cache.prev;
+        s_odd_uncache_synced(p, lru);
+        s_odd_to_release_synced(p, lru, rel);
+    }
+}
+
+/* Keeps the released odd buffer of `t` (on no list, uncounted from odd_bytes) for reuse, or sends
+ * it to `rel` when it may not stay; evicts the least recently cached beyond the cache's bounds. */
+static void s_odd_cache_put_synced(struct s3x__default_pool *p, struct s3x__default_ticket *t, struct s_release *rel) {
+    if (S_MALLOC_EACH || t->alloc_bytes > p->odd_cache_max || p->allocated - p->releasing > p->limit) {
+        s_odd_to_release_synced(p, t, rel);
+        return;
+    }
+    S_POISON(t->buffer, t->alloc_bytes);
+    struct s3x__default_ticket *s = &p->odd_cache;
+    t->prev = s;
+    t->next = s->next;
+    s->next->prev = t;
+    s->next = t;
+    p->cached_odd_bytes += t->alloc_bytes;
+    p->cached_odd_count++;
+    s_odd_cache_bound_synced(p, rel);
+}
+
+/* The cached buffer that fits `need` (page-rounded) best with at most need / 4 of waste, or NULL. */
+static struct s3x__default_ticket *s_odd_cache_find_synced(struct s3x__default_pool *p, size_t need) {
+    struct s3x__default_ticket *best = NULL;
+    size_t most = need + need / 4;
+    for (struct s3x__default_ticket *t = p->odd_cache.next; t != &p->odd_cache; t = t->next) {
+        if (t->alloc_bytes >= need && t->alloc_bytes <= most && (best == NULL || t->alloc_bytes < best->alloc_bytes)) {
+            best = t;
+            if (t->alloc_bytes == need) {
+                break;
+            }
+        }
+    }
+    return best;
+}
+
+/* Moves idle cached memory to `rel` until `bytes` are covered or none is left: odd buffers first
+ * (least recently cached first; they are the least likely to be reused), then cached blocks
+ * (least recently cached first). Returns the bytes moved. */
+static size_t s_take_cached_synced(struct s3x__default_pool *p, size_t bytes, struct s_release *rel) {
     size_t taken = 0;
+    while (taken < bytes && p->odd_cache.prev != &p->odd_cache) {
+        struct s3x__default_ticket *t = p->odd_cache.prev;
+        s_odd_uncache_synced(p, t);
+        s_odd_to_release_synced(p, t, rel);
+        taken += t->alloc_bytes;
+    }
     struct s3x__block *s = &p->lists[S3X__BLOCK_CACHED];
     while (taken < bytes && s->prev != s) {
         struct s3x__block *b = s->prev;
@@ -185,19 +264,36 @@ static size_t s_take_cached_synced(struct s3x__default_pool *p, size_t bytes, st
         p->free_slot_bytes -= b->bytes;
         p->releasing += b->bytes;
         taken += b->bytes;
-        b->next = *release;
-        *release = b;
+        b->next = rel->blocks;
+        rel->blocks = b;
     }
     return taken;
 }
 
-/* Above a lowered limit, cached blocks go back as soon as they are free. */
-static void s_collect_excess_synced(struct s3x__default_pool *p, struct s3x__block **release) {
+/* Above a lowered limit, cached memory goes back as soon as it is free. */
+static void s_collect_excess_synced(struct s3x__default_pool *p, struct s_release *rel) {
     size_t staying = p->allocated - p->releasing;
     if (staying > p->limit) {
-        s_take_cached_synced(p, staying - p->limit, release);
+        s_take_cached_synced(p, staying - p->limit, rel);
     }
 }
+
+/* Room for `need` more bytes: S_GRANTED (it fits now), S_RELEASE (idle cached memory moved to
+ * `rel`: free it and try again) or S_WAIT (memory in use, or already on its way back). */
+static int s_make_room_synced(struct s3x__default_pool *p, size_t need, struct s_release *rel) {
+    size_t room = s_room_synced(p);
+    if (need <= room) {
+        return S_GRANTED;
+    }
+    size_t shortfall = need - room;
+    if (p->releasing >= shortfall || p->cached_bytes + p->cached_odd_bytes < shortfall - p->releasing) {
+        return S_WAIT;
+    }
+    s_take_cached_synced(p, shortfall - p->releasing, rel);
+    return S_RELEASE;
+}
+
+static void s_ticket_put_synced(struct s3x__default_pool *p, struct s3x__default_ticket *t);
 
 /* Frees `rel` (no lock held), then uncounts it. Returns whether reservations are waiting. */
 static bool s_release_memory(struct s3x__default_pool *p, struct s_release *rel) {
@@ -212,13 +308,19 @@ static bool s_release_memory(struct s3x__default_pool *p, struct s_release *rel)
         s3x_mem_release(p->allocator, b);
         b = next;
     }
-    if (rel->odd != NULL) {
-        S_UNPOISON(rel->odd, rel->odd_bytes);
-        s3x_mem_release(p->allocator, rel->odd);
-        bytes += rel->odd_bytes;
+    for (struct s3x__default_ticket *t = rel->odds; t != NULL; t = t->next) {
+        S_UNPOISON(t->buffer, t->alloc_bytes);
+        s3x_mem_release(p->allocator, t->buffer);
+        bytes += t->alloc_bytes;
         frees++;
     }
     pthread_mutex_lock(&p->lock);
+    for (struct s3x__default_ticket *t = rel->odds; t != NULL;) {
+        struct s3x__default_ticket *next = t->next;
+        t->buffer = NULL;
+        s_ticket_put_synced(p, t);
+        t = next;
+    }
     p->releasing -= bytes;
     p->allocated -= bytes;
     p->system_frees += frees;
@@ -274,16 +376,20 @@ static void s_ticket_grant_synced(struct s3x__default_pool *p, struct s3x__defau
     p->granted_count++;
 }
 
-static int s_grant_slot_synced(struct s3x__default_pool *p, size_t size, struct s3x__default_ticket **out) {
+static int s_grant_slot_synced(struct s3x__default_pool *p, size_t size, struct s3x__default_ticket **out,
+    struct s_release *rel) {
     struct s3x__block *b = p->lists[S3X__BLOCK_PARTIAL].next;
     if (b == &p->lists[S3X__BLOCK_PARTIAL]) {
         b = p->lists[S3X__BLOCK_CACHED].next;
     }
     bool need_block = b == &p->lists[S3X__BLOCK_CACHED];
-    size_t fit = s_room_synced(p) / p->slot_bytes;
-    if (need_block && fit == 0) {
-        return S_WAIT;
+    if (need_block) {
+        int g = s_make_room_synced(p, p->slot_bytes, rel); /* no cached block: only odd buffers can go */
+        if (g != S_GRANTED) {
+            return g;
+        }
     }
+    size_t fit = s_room_synced(p) / p->slot_bytes;
     struct s3x__default_ticket *t = s_ticket_get_synced(p);
     if (t == NULL) {
         return S_FAILED;
@@ -307,18 +413,21 @@ static int s_grant_slot_synced(struct s3x__default_pool *p, size_t size, struct 
 }
 
 static int s_grant_odd_synced(struct s3x__default_pool *p, size_t size, struct s3x__default_ticket **out,
-    struct s3x__block **release) {
+    struct s_release *rel) {
     size_t need = s_odd_bytes(p, size);
-    size_t room = s_room_synced(p);
-    if (need > room) {
-        size_t shortfall = need - room;
-        if (p->releasing >= shortfall || p->cached_bytes < shortfall - p->releasing) {
-            return S_WAIT; /* room is on its way back, or cannot be made from cached blocks */
-        }
-        s_take_cached_synced(p, shortfall - p->releasing, release);
-        return S_RELEASE;
+    struct s3x__default_ticket *t = S_MALLOC_EACH ? NULL : s_odd_cache_find_synced(p, need);
+    if (t != NULL) {
+        s_odd_uncache_synced(p, t); /* block NULL, buffer and alloc_bytes kept */
+        p->odd_bytes += t->alloc_bytes;
+        s_ticket_grant_synced(p, t, size);
+        *out = t;
+        return S_GRANTED;
     }
-    struct s3x__default_ticket *t = s_ticket_get_synced(p);
+    int g = s_make_room_synced(p, need, rel);
+    if (g != S_GRANTED) {
+        return g;
+    }
+    t = s_ticket_get_synced(p);
     char *buffer = t == NULL ? NULL : s3x_mem_acquire_aligned(p->allocator, p->page_bytes, need);
     if (buffer == NULL) {
         if (t != NULL) {
@@ -338,11 +447,11 @@ static int s_grant_odd_synced(struct s3x__default_pool *p, size_t size, struct s
     return S_GRANTED;
 }
 
-/* Grants `size` now if the memory is there: S_GRANTED (*out set); S_RELEASE (cached blocks moved
- * to *release: free them and retry); S_WAIT; S_FAILED (out of memory). */
+/* Grants `size` now if the memory is there: S_GRANTED (*out set); S_RELEASE (cached memory moved
+ * to *rel: free it and retry); S_WAIT; S_FAILED (out of memory). */
 static int s_try_grant_synced(struct s3x__default_pool *p, size_t size, struct s3x__default_ticket **out,
-    struct s3x__block **release) {
-    return s_uses_slot(p, size) ? s_grant_slot_synced(p, size, out) : s_grant_odd_synced(p, size, out, release);
+    struct s_release *rel) {
+    return s_uses_slot(p, size) ? s_grant_slot_synced(p, size, out, rel) : s_grant_odd_synced(p, size, out, rel);
 }
 
 static int s_ticket_claim(struct s3x_ticket *base, void **out_buffer) {
@@ -369,7 +478,7 @@ static void s_ticket_destroy(struct s3x_ticket *base) {
     struct s3x__default_ticket *t = base->impl;
     struct s3x__default_pool *p = t->pool;
     size_t size = base->size;
-    struct s_release rel = {.blocks = NULL};
+    struct s_release rel = {.blocks = NULL, .odds = NULL};
     if (__atomic_load_n(&t->claimed, __ATOMIC_ACQUIRE) != 0) {
         __atomic_fetch_sub(&p->used, size, __ATOMIC_RELAXED); /* before `reserved`: used <= reserved */
     }
@@ -386,18 +495,16 @@ static void s_ticket_destroy(struct s3x_ticket *base) {
         b->nfree++;
         p->free_slot_bytes += p->slot_bytes;
         s_block_relist_synced(p, b);
+        s_ticket_put_synced(p, t);
     } else {
         p->odd_bytes -= t->alloc_bytes;
-        p->releasing += t->alloc_bytes;
-        rel.odd = t->buffer;
-        rel.odd_bytes = t->alloc_bytes;
+        s_odd_cache_put_synced(p, t, &rel);
     }
-    s_ticket_put_synced(p, t);
-    s_collect_excess_synced(p, &rel.blocks);
+    s_collect_excess_synced(p, &rel);
     bool waiters = p->queue.count != 0;
     S_CHECK_SYNCED(p);
     pthread_mutex_unlock(&p->lock);
-    if (rel.odd != NULL || rel.blocks != NULL) {
+    if (!s_release_empty(&rel)) {
         waiters = s_release_memory(p, &rel);
     }
     if (waiters) {
@@ -408,13 +515,13 @@ static void s_ticket_destroy(struct s3x_ticket *base) {
 /* --- waiters -------------------------------------------------------------------------------- */
 
 /* Serves the queue in order while the head can be granted (no barging: the first head that has to
- * wait stops the loop, whatever its class). Fills `batch`; may move cached blocks to `release`. */
-static void s_collect_synced(struct s3x__default_pool *p, struct s3x__batch *batch, struct s3x__block **release) {
+ * wait stops the loop, whatever its class). Fills `batch`; may move cached memory to `rel`. */
+static void s_collect_synced(struct s3x__default_pool *p, struct s3x__batch *batch, struct s_release *rel) {
     struct s3x__waiter *w;
-    while (batch->count < S3X__WAITQ_BATCH && *release == NULL && (w = s3x__waitq_head_synced(&p->queue)) != NULL) {
+    while (batch->count < S3X__WAITQ_BATCH && s_release_empty(rel) && (w = s3x__waitq_head_synced(&p->queue)) != NULL) {
         size_t size = w->size;
         struct s3x__default_ticket *t = NULL;
-        int g = s_need(p, size) > p->limit ? S_FAILED : s_try_grant_synced(p, size, &t, release);
+        int g = s_need(p, size) > p->limit ? S_FAILED : s_try_grant_synced(p, size, &t, rel);
         if (g == S_WAIT || g == S_RELEASE) {
             break;
         }
@@ -432,18 +539,18 @@ static void s_collect_synced(struct s3x__default_pool *p, struct s3x__batch *bat
 static void s_pump(struct s3x__default_pool *p) {
     for (;;) {
         struct s3x__batch batch = {.count = 0};
-        struct s_release rel = {.blocks = NULL};
+        struct s_release rel = {.blocks = NULL, .odds = NULL};
         pthread_mutex_lock(&p->lock);
         if (p->queue.shut) {
             pthread_mutex_unlock(&p->lock);
             return;
         }
-        s_collect_synced(p, &batch, &rel.blocks);
-        s_collect_excess_synced(p, &rel.blocks);
+        s_collect_synced(p, &batch, &rel);
+        s_collect_excess_synced(p, &rel);
         S_CHECK_SYNCED(p);
         pthread_mutex_unlock(&p->lock);
         bool more = batch.count == S3X__WAITQ_BATCH;
-        if (rel.blocks != NULL) {
+        if (!s_release_empty(&rel)) {
             more = s_release_memory(p, &rel) || more;
         }
         s3x__batch_run(&batch);
@@ -468,16 +575,16 @@ static const struct s3x__waitq_owner s_queue_owner = {.pump = s_queue_pump, .fin
 
 /* --- pool operations ---------------------------------------------------------------------- */
 
-/* One attempt: 0 (granted into *out, or queued), an error, or 0 with *release set (free those
- * blocks and try again). */
+/* One attempt: 0 (granted into *out, or queued), an error, or 0 with *rel filled (free that
+ * memory and try again). */
 static int s_reserve_synced(struct s3x__default_pool *p, const struct s3x_pool_reserve_options *options,
-    struct s3x_future *f, struct s3x__default_ticket **out, struct s3x__block **release) {
+    struct s3x_future *f, struct s3x__default_ticket **out, struct s_release *rel) {
     size_t size = options->size_bytes;
     int error = 0;
     if (s_need(p, size) > p->limit) {
         error = S3X_ERR_BUFFER_TOO_LARGE;
     } else if (!s3x__waitq_blocks_synced(&p->queue, options->priority)) {
-        int g = s_try_grant_synced(p, size, out, release);
+        int g = s_try_grant_synced(p, size, out, rel);
         if (g == S_GRANTED || g == S_RELEASE) {
             return 0;
         }
@@ -503,9 +610,9 @@ static struct s3x_future *s_reserve(struct s3x_pool *base, const struct s3x_pool
     pthread_mutex_lock(&p->lock);
     int error;
     for (;;) {
-        struct s_release rel = {.blocks = NULL};
-        error = s_reserve_synced(p, options, f, &t, &rel.blocks);
-        if (rel.blocks == NULL) {
+        struct s_release rel = {.blocks = NULL, .odds = NULL};
+        error = s_reserve_synced(p, options, f, &t, &rel);
+        if (s_release_empty(&rel)) {
             break;
         }
         pthread_mutex_unlock(&p->lock);
@@ -526,21 +633,28 @@ static struct s3x_future *s_reserve(struct s3x_pool *base, const struct s3x_pool
     return f;
 }
 
-static size_t s_trim(struct s3x_pool *base) {
-    struct s3x__default_pool *p = base->impl;
-    struct s_release rel = {.blocks = NULL};
-    pthread_mutex_lock(&p->lock);
-    size_t bytes = s_take_cached_synced(p, SIZE_MAX, &rel.blocks);
+static void s_free_tickets_synced(struct s3x__default_pool *p) {
     while (p->free_tickets != NULL) {
         struct s3x__default_ticket *t = p->free_tickets;
         p->free_tickets = t->next;
         s3x_mem_release(p->allocator, t);
     }
     p->free_ticket_count = 0;
+}
+
+static size_t s_trim(struct s3x_pool *base) {
+    struct s3x__default_pool *p = base->impl;
+    struct s_release rel = {.blocks = NULL, .odds = NULL};
+    pthread_mutex_lock(&p->lock);
+    size_t bytes = s_take_cached_synced(p, SIZE_MAX, &rel);
+    pthread_mutex_unlock(&p->lock);
+    bool waiters = !s_release_empty(&rel) && s_release_memory(p, &rel); /* odd tickets: to the free list */
+    pthread_mutex_lock(&p->lock);
+    s_free_tickets_synced(p);
     s3x__waitq_trim_synced(&p->queue);
     pthread_mutex_unlock(&p->lock);
     s3x__object_cache_trim(p->future_cache);
-    if (rel.blocks != NULL && s_release_memory(p, &rel)) {
+    if (waiters) {
         s_pump(p);
     }
     return bytes;
@@ -569,19 +683,21 @@ static int s_set_memory_limit(struct s3x_pool *base, size_t limit) {
     bool first = true;
     while (more) {
         struct s3x__batch batch = {.count = 0};
-        struct s_release rel = {.blocks = NULL};
+        struct s_release rel = {.blocks = NULL, .odds = NULL};
         pthread_mutex_lock(&p->lock);
         if (first) {
             p->limit = limit;
             p->parts_per_block = s_parts_per_block(p->slot_bytes, limit);
+            p->odd_cache_max = limit / S_MIN_BLOCKS_PER_LIMIT;
+            s_odd_cache_bound_synced(p, &rel);
             p->ceiling = p->allocated > limit ? p->allocated : 0;
             first = false;
         }
-        s_collect_excess_synced(p, &rel.blocks);
+        s_collect_excess_synced(p, &rel);
         more = s_fail_too_large_synced(p, &batch);
         S_CHECK_SYNCED(p);
         pthread_mutex_unlock(&p->lock);
-        if (rel.blocks != NULL) {
+        if (!s_release_empty(&rel)) {
             s_release_memory(p, &rel);
         }
         s3x__batch_run(&batch);
@@ -593,21 +709,18 @@ static int s_set_memory_limit(struct s3x_pool *base, size_t limit) {
 static void s_destroy(struct s3x_pool *base) {
     struct s3x__default_pool *p = base->impl;
     s3x__waitq_shutdown(&p->queue);
-    struct s_release rel = {.blocks = NULL};
+    struct s_release rel = {.blocks = NULL, .odds = NULL};
     pthread_mutex_lock(&p->lock);
     if (p->live_tickets != 0) {
         /* Cannot happen: every live ticket holds a reference on the pool. */
         S3X_LOG_ERRORF(S_SUBSYSTEM, "default pool %p destroyed with %zu live tickets", (void *)p, p->live_tickets);
     }
-    s_take_cached_synced(p, SIZE_MAX, &rel.blocks); /* no ticket is live: every block is cached */
-    while (p->free_tickets != NULL) {
-        struct s3x__default_ticket *t = p->free_tickets;
-        p->free_tickets = t->next;
-        s3x_mem_release(p->allocator, t);
-    }
-    p->free_ticket_count = 0;
+    s_take_cached_synced(p, SIZE_MAX, &rel); /* no ticket is live: every block and odd buffer is cached */
     pthread_mutex_unlock(&p->lock);
-    s_release_memory(p, &rel);
+    s_release_memory(p, &rel); /* odd buffers' ticket objects go to the free list ... */
+    pthread_mutex_lock(&p->lock);
+    s_free_tickets_synced(p); /* ... and are freed with it */
+    pthread_mutex_unlock(&p->lock);
     s3x__waitq_owner_release(&p->queue); /* p may be freed from here on */
 }
 
@@ -665,12 +778,15 @@ int s3x_default_pool_new(struct s3x_allocator *allocator, const struct s3x_pool_
     p->slot_bytes = slot_bytes;
     p->limit = config->memory_limit_bytes;
     p->parts_per_block = s_parts_per_block(slot_bytes, p->limit);
+    p->odd_cache_max = p->limit / S_MIN_BLOCKS_PER_LIMIT;
     for (unsigned i = 0; i < S3X__BLOCK_LISTS; ++i) {
         p->lists[i].next = &p->lists[i];
         p->lists[i].prev = &p->lists[i];
     }
     p->live.next = &p->live;
     p->live.prev = &p->live;
+    p->odd_cache.next = &p->odd_cache;
+    p->odd_cache.prev = &p->odd_cache;
     pthread_mutex_init(&p->lock, NULL);
     (void)s3x_pool_init(&p->base, allocator, &s3x__default_pool_vtable, p); /* complete vtable: cannot fail */
     s3x__waitq_init(&p->queue, &s_queue_owner, &p->base, &p->lock, allocator);

@@ -28,6 +28,8 @@ struct s_sums {
     size_t waste;
     size_t odd_bytes;
     size_t tickets;
+    size_t cached_odd_bytes;
+    size_t cached_odd_count;
 };
 
 static int s_check_blocks(const struct s3x__default_pool *p, struct s_sums *sums) {
@@ -71,6 +73,16 @@ static int s_check_tickets(const struct s3x__default_pool *p, struct s_sums *sum
     return 0;
 }
 
+static int s_check_odd_cache(const struct s3x__default_pool *p, struct s_sums *sums) {
+    for (const struct s3x__default_ticket *t = p->odd_cache.next; t != &p->odd_cache; t = t->next) {
+        S_EXPECT(t->block == NULL && t->buffer != NULL && t->alloc_bytes > 0 && t->next->prev == t,
+            "odd cache entry %p: not a linked odd buffer", (const void *)t);
+        sums->cached_odd_bytes += t->alloc_bytes;
+        sums->cached_odd_count++;
+    }
+    return 0;
+}
+
 static int s_check_queue(const struct s3x__waitq *q) {
     size_t count = 0;
     size_t bytes = 0;
@@ -97,14 +109,17 @@ int s3x__default_pool_validate_synced(struct s3x__default_pool *p) {
         rc = s_check_tickets(p, &s);
     }
     if (rc == 0) {
+        rc = s_check_odd_cache(p, &s);
+    }
+    if (rc == 0) {
         rc = s_check_queue(&p->queue);
     }
     if (rc != 0) {
         return rc;
     }
-    S_EXPECT(p->allocated == p->block_bytes + p->odd_bytes + p->releasing,
-        "(A1) allocated %zu != blocks %zu + odd %zu + releasing %zu", p->allocated, p->block_bytes, p->odd_bytes,
-        p->releasing);
+    S_EXPECT(p->allocated == p->block_bytes + p->odd_bytes + p->cached_odd_bytes + p->releasing,
+        "(A1) allocated %zu != blocks %zu + odd %zu + cached odd %zu + releasing %zu", p->allocated, p->block_bytes,
+        p->odd_bytes, p->cached_odd_bytes, p->releasing);
     S_EXPECT(p->block_bytes == s.block_bytes && s.block_bytes == s.slots * p->slot_bytes,
         "(A2) block bytes %zu, walked %zu", p->block_bytes, s.block_bytes);
     S_EXPECT(p->free_slot_bytes == s.free_slots * p->slot_bytes, "(A3) free slot bytes %zu, walked %zu",
@@ -114,9 +129,14 @@ int s3x__default_pool_validate_synced(struct s3x__default_pool *p) {
         "(A4) reserved %zu in %zu tickets, walked %zu in %zu", p->reserved, p->live_tickets, s.reserved, s.tickets);
     S_EXPECT(p->waste == s.waste && p->odd_bytes == s.odd_bytes, "(A4) waste %zu / odd %zu, walked %zu / %zu", p->waste,
         p->odd_bytes, s.waste, s.odd_bytes);
-    S_EXPECT(p->allocated == p->reserved + p->waste + p->free_slot_bytes + p->releasing,
-        "(A5) allocated %zu != reserved %zu + waste %zu + free slots %zu + releasing %zu", p->allocated, p->reserved,
-        p->waste, p->free_slot_bytes, p->releasing);
+    S_EXPECT(p->cached_odd_bytes == s.cached_odd_bytes && p->cached_odd_count == s.cached_odd_count &&
+                 s.cached_odd_count <= S3X__MAX_CACHED_ODD && s.cached_odd_bytes <= p->odd_cache_max,
+        "(A4) odd cache %zu bytes in %zu buffers, walked %zu in %zu (at most %u buffers, %zu bytes)",
+        p->cached_odd_bytes, p->cached_odd_count, s.cached_odd_bytes, s.cached_odd_count, S3X__MAX_CACHED_ODD,
+        p->odd_cache_max);
+    S_EXPECT(p->allocated == p->reserved + p->waste + p->free_slot_bytes + p->cached_odd_bytes + p->releasing,
+        "(A5) allocated %zu != reserved %zu + waste %zu + free slots %zu + cached odd %zu + releasing %zu",
+        p->allocated, p->reserved, p->waste, p->free_slot_bytes, p->cached_odd_bytes, p->releasing);
     S_EXPECT(p->allocated <= p->limit || p->allocated <= p->ceiling, "(A6) allocated %zu above limit %zu (ceiling %zu)",
         p->allocated, p->limit, p->ceiling);
     size_t used = __atomic_load_n(&p->used, __ATOMIC_RELAXED);
@@ -144,7 +164,7 @@ void s3x__default_pool_stats(struct s3x_pool *pool, struct s3x_pool_stats *out) 
     out->peak_allocated_bytes = p->peak_allocated;
     out->reserved_bytes = p->reserved;
     out->peak_reserved_bytes = p->peak_reserved;
-    out->cached_bytes = p->cached_bytes;
+    out->cached_bytes = p->cached_bytes + p->cached_odd_bytes;
     out->live_tickets = p->live_tickets;
     out->pending_count = p->queue.count;
     out->pending_bytes = p->queue.bytes;

@@ -17,7 +17,7 @@ target_link_libraries(s3xfer_engine_test_util PUBLIC s3xfer_test_harness s3xfer_
 s3xfer_set_warnings(s3xfer_engine_test_util)
 target_compile_options(s3xfer_engine_test_util PRIVATE -Wno-conversion -Wno-sign-conversion -Wno-missing-prototypes)
 
-foreach(t http_engine http_engine_flow http_engine_faults)
+foreach(t http_engine http_engine_flow http_engine_faults http_engine_buffer_sink)
     string(REPLACE "http_engine" "test_engine" src ${t})
     s3xfer_add_test(NAME ${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/${src}.c
         LIBS s3xfer_engine_test_util LABELS threads TIMEOUT 120)

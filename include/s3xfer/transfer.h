@@ -218,9 +218,10 @@ S3X_API struct s3x_transfer *s3x_transfer_release(struct s3x_transfer *transfer)
 
 /* Cancels from any thread: the transfer completes with S3X_ERR_CANCELED unless it already
  * completed; pending reservations are cancelled, requests in flight aborted, a multipart upload
- * aborted, a partial file removed. Idempotent. Past the point of no return, once an upload's or
- * a copy's CompleteMultipartUpload has been sent, a cancel is ignored and the transfer reports
- * what Complete answered (the object may exist already). */
+ * aborted, a partial file removed. Idempotent. Past the point of no return a cancel is ignored
+ * and the transfer reports its real outcome: once an upload's or a copy's
+ * CompleteMultipartUpload has been sent (the object may exist already), or once a download has
+ * every part and is closing (and renaming) its file. */
 S3X_API void s3x_transfer_cancel(struct s3x_transfer *transfer);
 /* Pauses from any thread (see "Pause and resume"): returns 0 and the transfer completes with
  * S3X_ERR_TRANSFER_PAUSED (unless it completes otherwise first: then it simply completes), or

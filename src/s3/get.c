@@ -98,6 +98,7 @@ struct s_get {
     bool pausing;        /* paused: keep the temporary file, leave a token */
     bool pause_deferred; /* paused before the size was known: pause once part 0 tells it */
     bool keep_temp;      /* the token names the temporary file: do not remove it */
+    bool finish_failed;  /* g->failing when the finish was posted (what the I/O thread reads) */
     uint32_t skipped_ahead; /* parts done by the paused run, at index >= next_reserve */
 };
 
@@ -350,17 +351,6 @@ static int s_on_headers(struct s3x_http_request *http, int status, void *user) {
     return 0;
 }
 
-static int s_write(struct s3x_http_request *http, const uint8_t *data, size_t len, void *user) {
-    S3X_UNUSED(http);
-    struct s_part *p = user;
-    if (len > p->capacity - p->filled || p->filled + len > p->len) {
-        return S3X_ERR_HTTP_PROTOCOL; /* more than the range asked for */
-    }
-    memcpy(p->buf + p->filled, data, len);
-    p->filled += len;
-    return 0;
-}
-
 static void s_on_retry(struct s3x_http_request *http, uint32_t next_attempt, void *user) {
     S3X_UNUSED(http);
     S3X_UNUSED(next_attempt);
@@ -413,6 +403,7 @@ static void s_on_fetched(struct s3x_s3_request *req, int error, const struct s3x
     s3x__transfer_count_request(g->t, res != NULL ? res->attempts : 1);
     g->active--;
     p->state = P_FETCHED;
+    p->filled = error == 0 && res != NULL ? (size_t)res->bytes_received : 0;
     if (p->index == 0 && !g->resumed && error == S3X_ERR_S3_INVALID_RANGE && s_is_empty_object(req)) {
         error = 0; /* 416 for bytes=0-... on an empty object */
         g->size = 0;
@@ -422,6 +413,8 @@ static void s_on_fetched(struct s3x_s3_request *req, int error, const struct s3x
     p->req = s3x__s3_request_release(p->req);
     if (error == S3X_ERR_S3_PRECONDITION_FAILED) {
         error = S3X_ERR_TRANSFER_OBJECT_CHANGED;
+    } else if (error == S3X_ERR_OVERFLOW) {
+        error = S3X_ERR_HTTP_PROTOCOL; /* a body longer than the range asked for */
     }
     if (error == 0 && p->filled != p->len) {
         error = S3X_ERR_HTTP_RECV; /* a body shorter than its range that the engine let through */
@@ -465,7 +458,10 @@ static int s_start_fetch(struct s_get *g, struct s_part *p) {
         .key = g->t->key,
         .headers = headers,
         .header_count = (first || g->etag != NULL) ? 2 : 1,
-        .sink = {.kind = S3X_HTTP_SINK_STREAM, .write = s_write, .on_retry = s_on_retry},
+        /* The engine copies the body straight into the part buffer (streaming stores for large
+         * ones); more than the range asked for fails the request. */
+        .sink = {.kind = S3X_HTTP_SINK_BUFFER, .buffer = p->buf, .capacity = (size_t)s_want(g, p),
+            .on_retry = s_on_retry},
         .on_headers = s_on_headers,
         .on_done = s_on_fetched,
         .user_data = p,
@@ -563,16 +559,16 @@ static void s_finish_io(struct s3x_task *task, int status) {
         S3X_LOG_WARNF("get", "fdatasync of %s failed: %s", g->temp_path, strerror(errno));
     }
     if (g->fd >= 0) {
-        if (close(g->fd) != 0 && !g->failing) {
+        if (close(g->fd) != 0 && !g->finish_failed) {
             g->finish_error = s3x__transfer_errno_error(errno);
         }
         g->fd = -1;
     }
     if (g->temp_path != NULL) {
-        if (!g->failing && g->finish_error == 0 && rename(g->temp_path, g->t->file_path) != 0) {
+        if (!g->finish_failed && g->finish_error == 0 && rename(g->temp_path, g->t->file_path) != 0) {
             g->finish_error = s3x__transfer_errno_error(errno);
         }
-        if ((g->failing && !g->keep_temp) || g->finish_error != 0) {
+        if ((g->finish_failed && !g->keep_temp) || g->finish_error != 0) {
             unlink(g->temp_path);
         }
     }
@@ -601,6 +597,7 @@ static void s_maybe_finish(struct s_get *g) {
         s_make_token(g);
     }
     g->finishing = true;
+    g->finish_failed = g->failing;
     s3x_task_init(&g->finish_task, s_finish_io, g);
     s3x_executor_post(s3x__client_io(g->t->client), &g->finish_task);
 }
@@ -830,6 +827,9 @@ static void s_start(struct s3x_transfer *t) {
 
 static void s_cancel(struct s3x_transfer *t) {
     struct s_get *g = t->impl;
+    if (g->finishing) {
+        return; /* every part is in (or the transfer failed): the outcome is decided */
+    }
     s_fail(g, S3X_ERR_CANCELED, 0, NULL, "canceled", g->next_deliver);
     s_maybe_finish(g);
 }

@@ -276,7 +276,9 @@ static int s_make_http(struct s3x_s3_request *r, const struct s3x_s3_request_opt
     }
     if (o->sink.kind == S3X_HTTP_SINK_STREAM) {
         ho.sink.write = o->sink.write != NULL ? s_write : NULL;
-        ho.sink.on_retry = s_on_retry;
+    }
+    if (o->sink.kind == S3X_HTTP_SINK_STREAM || o->sink.kind == S3X_HTTP_SINK_BUFFER) {
+        ho.sink.on_retry = s_on_retry; /* with the caller's user_data */
     }
     int rc = s3x__http_request_new(r->allocator, &ho, &r->http);
     for (size_t i = 0; rc == 0 && i < o->header_count; ++i) {

@@ -128,6 +128,32 @@ void s3x__put_cancel(struct s3x__put *u);
 /* Moves to the next stage (complete, abort, finish) when nothing is in flight. */
 void s3x__put_maybe_advance(struct s3x__put *u);
 
+/* s3x__put_fail that cancels pending reservations but, when `let_finish`, lets part uploads in
+ * flight finish (a pause). */
+void s3x__put_fail_ex(struct s3x__put *u, int error, int cause, const struct s3x_s3_error_info *info, const char *what,
+    bool let_finish);
+/* Reserves the next parts while the window has room (or asks the source to fill). */
+void s3x__put_pump(struct s3x__put *u);
+/* A control request (create, list, complete, abort) on u->control, counted in `active`. */
+int s3x__put_control(struct s3x__put *u, const char *method, const struct s3x_query_param *query, size_t query_count,
+    const struct s3x_sigv4_header *headers, size_t header_count, const uint8_t *body, size_t body_len,
+    bool error_in_200, s3x_s3_on_done_fn *on_done);
+/* Control requests count every attempt, as part uploads do. */
+void s3x__put_count_attempts(struct s3x__put *u, struct s3x_s3_request *req);
+
+/* Pause and resume (put_resume.c). */
+struct stat;
+/* The vtable's pause: fails with S3X_ERR_TRANSFER_PAUSED letting part uploads finish. */
+void s3x__put_pause(struct s3x_transfer *t);
+/* Paused with nothing in flight: sets the token and completes. False when no token could be made
+ * (out of memory): the upload is then aborted as after any failure. */
+bool s3x__put_finish_paused(struct s3x__put *u);
+/* Caller's thread, in init: checks the token against the file and this transfer, plans the parts
+ * with the token's part size and takes its upload id (u->listing is then set). */
+int s3x__put_resume_init(struct s3x__put *u, const struct stat *st);
+/* The ListParts page after `marker` (0: the first); the last page starts the parts. */
+void s3x__put_start_list(struct s3x__put *u, uint32_t marker);
+
 /* For tests (push.c): lowers the part limit of a pushed-write transfer (S3X_MAX_PARTS) so that
  * S3X_ERR_TRANSFER_TOO_MANY_PARTS can be reached without 10,001 parts. Before the first write
  * only. Returns 0, S3X_ERR_INVALID_ARGUMENT, or S3X_ERR_INVALID_STATE (a write was made). */

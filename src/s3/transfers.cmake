@@ -6,6 +6,7 @@ target_sources(s3xfer_obj PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/transfer.c
     ${CMAKE_CURRENT_LIST_DIR}/get.c
     ${CMAKE_CURRENT_LIST_DIR}/put.c
+    ${CMAKE_CURRENT_LIST_DIR}/put_resume.c
     ${CMAKE_CURRENT_LIST_DIR}/push.c
     ${CMAKE_CURRENT_LIST_DIR}/copy.c
     ${CMAKE_CURRENT_LIST_DIR}/resume.c)

@@ -19,7 +19,9 @@
 extern char **environ;
 
 #define PART ((uint64_t)5 * 1024 * 1024)
-#define PARTS 8u
+/* 12 parts: paused at 50 % (6 done), at most 4 more are in flight for an upload (connections + 2)
+ * or 3 for a download (connections + a delivery window of 1), so some are always left. */
+#define PARTS 12u
 #define SIZE (PARTS * PART)
 
 struct s_env {
@@ -68,6 +70,9 @@ static void s_pause_on_progress(struct s3x_transfer *t, uint64_t done, uint64_t 
 static int s_run_paused(struct s_env *e, struct s3x_transfer_options *o, uint64_t at_bytes, char **token,
     struct s3x_transfer_metrics *m) {
     struct s_pauser pauser = {.at_bytes = at_bytes};
+    if (o->kind == S3X_TRANSFER_GET) {
+        o->delivery_window_parts = 1; /* bounds the parts fetched ahead (see PARTS) */
+    }
     o->on_progress = s_pause_on_progress;
     o->user_data = &pauser;
     struct s3x_transfer *t = NULL;

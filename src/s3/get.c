@@ -3,8 +3,10 @@
  * Part 0 is a ranged GET of the first part_size bytes; its Content-Range gives the object size
  * (416 with "bytes * /0" is an empty object) and its ETag guards every later part with If-Match.
  * Then parts 1..n-1 are reserved in order, at most `window` parts between "reserving" and "done"
- * at a time; a part's request is prepared only when its ticket is granted, and its body is copied
- * by the engine's write hook straight into the claimed buffer.
+ * at a time; a part's request is prepared only when its ticket is granted, and the engine copies
+ * its body straight into the claimed buffer (a buffer sink sized to the range: a longer body
+ * fails the request). A resumed download (see "pause and resume" below) knows the size, the ETag
+ * and the parts already written from its token and fetches only the others, part 0 included.
  *
  * Delivery: to a regular file, each part is written at its offset (pwrite on an I/O thread) into
  * a temporary file in the destination's directory, renamed over the destination at the end; to
@@ -94,7 +96,6 @@ struct s_get {
     struct s3x_task finish_task;
     struct s3x_task finish_loop_task;
     /* pause and resume (to a regular file) */
-    bool resumed;        /* the size, ETag and done parts came from a token */
     bool pausing;        /* paused: keep the temporary file, leave a token */
     bool pause_deferred; /* paused before the size was known: pause once part 0 tells it */
     bool keep_temp;      /* the token names the temporary file: do not remove it */
@@ -106,9 +107,15 @@ static struct s_part *s_part_at(struct s_get *g, uint32_t i) {
     return i == 0 ? &g->part0 : &g->rest[i - 1];
 }
 
+/* Whether `p` is part 0 of a fresh download, whose answer tells the size (a resumed download
+ * knows it from its token). */
+static bool s_learns_size(const struct s_get *g, const struct s_part *p) {
+    return p->index == 0 && !g->size_known;
+}
+
 /* The buffer a part needs: part 0 asks for a whole part while the size is unknown. */
 static uint64_t s_want(const struct s_get *g, const struct s_part *p) {
-    return p->index == 0 && !g->size_known ? g->part_size : p->len;
+    return s_learns_size(g, p) ? g->part_size : p->len;
 }
 
 static void s_pump(struct s_get *g);
@@ -326,14 +333,14 @@ static int s_on_headers(struct s3x_http_request *http, int status, void *user) {
         /* 200: the server ignored the Range; acceptable only when the whole object fits. */
         const char *cl = s3x__http_request_response_header(http, "content-length");
         uint64_t len = 0;
-        if (p->index != 0 || g->resumed || cl == NULL || s3x__s3_parse_content_length(cl, strlen(cl), &len) != 0 || len > p->capacity) {
+        if (!s_learns_size(g, p) || cl == NULL || s3x__s3_parse_content_length(cl, strlen(cl), &len) != 0 || len > p->capacity) {
             return S3X_ERR_HTTP_PROTOCOL;
         }
         range.has_total = true;
         range.total = len;
         range.last = len == 0 ? 0 : len - 1;
     }
-    if (p->index == 0 && !g->resumed) {
+    if (s_learns_size(g, p)) {
         g->size = range.total;
         p->len = S3X_MIN(g->part_size, g->size);
         bool whole = status == 200 || (range.has_range && range.first == 0 && range.last + 1 == range.total);
@@ -349,12 +356,6 @@ static int s_on_headers(struct s3x_http_request *http, int status, void *user) {
         return S3X_ERR_TRANSFER_OBJECT_CHANGED;
     }
     return 0;
-}
-
-static void s_on_retry(struct s3x_http_request *http, uint32_t next_attempt, void *user) {
-    S3X_UNUSED(http);
-    S3X_UNUSED(next_attempt);
-    ((struct s_part *)user)->filled = 0;
 }
 
 static int s_learn_size(struct s_get *g) {
@@ -404,7 +405,7 @@ static void s_on_fetched(struct s3x_s3_request *req, int error, const struct s3x
     g->active--;
     p->state = P_FETCHED;
     p->filled = error == 0 && res != NULL ? (size_t)res->bytes_received : 0;
-    if (p->index == 0 && !g->resumed && error == S3X_ERR_S3_INVALID_RANGE && s_is_empty_object(req)) {
+    if (s_learns_size(g, p) && error == S3X_ERR_S3_INVALID_RANGE && s_is_empty_object(req)) {
         error = 0; /* 416 for bytes=0-... on an empty object */
         g->size = 0;
         p->len = 0;
@@ -448,7 +449,7 @@ static int s_start_fetch(struct s_get *g, struct s_part *p) {
     uint64_t last = p->offset + s_want(g, p) - 1;
     snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)p->offset, (unsigned long long)last);
     struct s3x_sigv4_header headers[2] = {{"Range", range}, {"If-Match", g->etag}};
-    bool first = p->index == 0 && !g->size_known;
+    bool first = s_learns_size(g, p);
     if (first) {
         headers[1] = (struct s3x_sigv4_header){"x-amz-checksum-mode", "ENABLED"};
     }
@@ -460,8 +461,7 @@ static int s_start_fetch(struct s_get *g, struct s_part *p) {
         .header_count = (first || g->etag != NULL) ? 2 : 1,
         /* The engine copies the body straight into the part buffer (streaming stores for large
          * ones); more than the range asked for fails the request. */
-        .sink = {.kind = S3X_HTTP_SINK_BUFFER, .buffer = p->buf, .capacity = (size_t)s_want(g, p),
-            .on_retry = s_on_retry},
+        .sink = {.kind = S3X_HTTP_SINK_BUFFER, .buffer = p->buf, .capacity = (size_t)s_want(g, p)},
         .on_headers = s_on_headers,
         .on_done = s_on_fetched,
         .user_data = p,
@@ -733,7 +733,6 @@ static int s_resume_open(struct s_get *g) {
         rc = s_mark_resumed(g, &r, (uint64_t)st.st_size);
     }
     if (rc == 0) {
-        g->resumed = true;
         g->fd = fd; /* only now: from here on a failure removes the temporary file */
         g->temp_path = r.temp_path;
         r.temp_path = NULL;
@@ -813,7 +812,7 @@ static int s_init(struct s3x_transfer *t) {
 
 static void s_start(struct s3x_transfer *t) {
     struct s_get *g = t->impl;
-    if (g->resumed) {
+    if (g->size_known) { /* resumed: the token told the size */
         s_pump(g);
         s_maybe_finish(g);
         return;

@@ -123,7 +123,7 @@ static void s_start_single(struct s_copy *c);
 static void s_fail(struct s_copy *c, int error, const struct s3x_s3_error_info *info, const char *fmt, ...)
     S3X_PRINTF(4, 5);
 static void s_fail(struct s_copy *c, int error, const struct s3x_s3_error_info *info, const char *fmt, ...) {
-    char what[512];
+    char what[256]; /* s3x__transfer_fail keeps 256 */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
@@ -376,7 +376,11 @@ static void s_on_created(struct s3x_s3_request *req, int error, const struct s3x
             c->upload_id = r.upload_id; /* kept even when failing meanwhile: it must be aborted */
             r.upload_id = NULL;
             s3x__s3_initiate_multipart_upload_clean_up(c->t->allocator, &r);
-            error = c->upload_id[0] == '\0' ? S3X_ERR_HTTP_PROTOCOL : 0;
+            if (c->upload_id[0] == '\0') { /* required by the parser, but empty: nothing to abort */
+                s3x_mem_release(c->t->allocator, c->upload_id);
+                c->upload_id = NULL;
+                error = S3X_ERR_HTTP_PROTOCOL;
+            }
         } else if (error == S3X_ERR_PARSE) {
             error = S3X_ERR_HTTP_PROTOCOL;
         }

@@ -483,7 +483,11 @@ static void s_on_created(struct s3x_s3_request *req, int error, const struct s3x
             u->upload_id = r.upload_id;
             r.upload_id = NULL;
             s3x__s3_initiate_multipart_upload_clean_up(u->t->allocator, &r);
-            error = u->upload_id == NULL || u->upload_id[0] == '\0' ? S3X_ERR_HTTP_PROTOCOL : 0;
+            if (u->upload_id[0] == '\0') { /* required by the parser, but empty: nothing to abort */
+                s3x_mem_release(u->t->allocator, u->upload_id);
+                u->upload_id = NULL;
+                error = S3X_ERR_HTTP_PROTOCOL;
+            }
         }
     }
     u->control = s3x__s3_request_release(u->control);

@@ -260,7 +260,7 @@ struct s3x_pool_stats {
     size_t peak_reserved_bytes;
     size_t used_bytes; /* the part of reserved_bytes whose tickets have been claimed */
     size_t peak_used_bytes;
-    size_t cached_bytes; /* free part buffers kept for reuse */
+    size_t cached_bytes; /* free buffers kept for reuse (part slots and odd-sized buffers) */
     size_t live_tickets;
     size_t pending_count; /* reservations waiting */
     size_t pending_bytes;

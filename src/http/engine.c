@@ -53,8 +53,8 @@
  * on loopback, 16 connections, client CPU 0.65 s/GiB at 64 KiB, 0.48 at 256 KiB, 0.46 at 512 KiB;
  * PUT 0.72 / 0.62 / 0.60. But these buffers live outside the pool's budget (each handle keeps
  * its own, and touches all of it), and the process must stay within memory limit + 16 MiB, of
- * which ~11 MiB are libraries, stacks and heap; so by default all handles together get
- * S_BUFFERS_TOTAL per direction:
+ * which ~11 MiB are libraries, stacks and heap; so by default all handles together get about
+ * S_BUFFERS_TOTAL per direction (more where the floor applies: 64 connections x 64 KiB = 4 MiB):
  * per handle = clamp(S_BUFFERS_TOTAL / max_connections, S_BUFFER_FLOOR, S_BUFFER_CAP).
  * Example: 16 connections -> 192 KiB each (3 MiB); 6 -> 512 KiB; 64 -> 64 KiB (curl's upload
  * default, 4x its receive default). Explicit options are taken as given, clamped to what curl 7.88

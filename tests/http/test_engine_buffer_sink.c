@@ -219,8 +219,11 @@ static void s_upload_done(struct s3x_http_request *r, const struct s3x_http_resu
 
 #define T_UPLOAD_BYTES 3000000u
 
+/* The sizes show as the largest chunk curl hands to a stream sink (at most its receive buffer; a
+ * size curl refused would leave its 16 KiB default) and the largest read it asks of a source (its
+ * upload buffer). */
 static void s_buffer_sizes_once(void **state, uint32_t connections, uint32_t recv_bytes, uint32_t send_bytes,
-    size_t expect_ask) {
+    size_t expect_ask, size_t expect_recv_max) {
     struct s3x_http_engine_options eo = {
         .max_connections = connections, .recv_buffer_bytes = recv_bytes, .send_buffer_bytes = send_bytes};
     struct t_env env;
@@ -240,7 +243,22 @@ static void s_buffer_sizes_once(void **state, uint32_t connections, uint32_t rec
     struct s3x_http_request *put = NULL;
     assert_int_equal(s3x__http_request_new(env.allocator, &o, &put), 0);
     assert_int_equal(s3x__http_engine_submit(env.engine, put), 0);
-    t_done_wait(&env.done, 2);
+    struct t_req streamed = {0};
+    struct s3x_http_request_options so;
+    t_req_options(&streamed, &so, "GET", t_url(&env, "/data/2000000", url, sizeof(url)));
+    so.sink.kind = S3X_HTTP_SINK_STREAM;
+    so.sink.write = t_sink_pattern;
+    t_req_new(&streamed, &env, &so);
+    t_req_submit(&streamed);
+    t_done_wait(&env.done, 3);
+    assert_int_equal(streamed.error, 0);
+    assert_false(streamed.mismatch);
+    assert_int_equal(streamed.offset, 2000000);
+    assert_true(streamed.largest_chunk > 0);
+    if (streamed.largest_chunk > expect_recv_max) {
+        fail_msg("a %zu-byte chunk with a receive buffer of %zu", streamed.largest_chunk, expect_recv_max);
+    }
+    t_req_release(&streamed);
     assert_int_equal(up.error, 0);
     assert_int_equal(up.bytes_sent, T_UPLOAD_BYTES);
     assert_int_equal(up.sent, T_UPLOAD_BYTES);
@@ -255,14 +273,14 @@ static void s_buffer_sizes_once(void **state, uint32_t connections, uint32_t rec
 }
 
 static void test_buffer_size_options(void **state) {
-    s_buffer_sizes_once(state, 0, 1024, 16 * 1024, 16 * 1024);        /* curl's smallest */
-    s_buffer_sizes_once(state, 0, 1, 1, 16 * 1024);                    /* clamped up */
-    s_buffer_sizes_once(state, 0, 512 * 1024, 300 * 1024, 300 * 1024);
-    s_buffer_sizes_once(state, 0, UINT32_MAX, UINT32_MAX, 2048 * 1024); /* clamped down */
+    s_buffer_sizes_once(state, 0, 1024, 16 * 1024, 16 * 1024, 1024);        /* curl's smallest */
+    s_buffer_sizes_once(state, 0, 1, 1, 16 * 1024, 1024);                    /* clamped up */
+    s_buffer_sizes_once(state, 0, 512 * 1024, 300 * 1024, 300 * 1024, 512 * 1024);
+    s_buffer_sizes_once(state, 0, UINT32_MAX, UINT32_MAX, 2048 * 1024, 512 * 1024); /* clamped down */
     /* defaults: 3 MiB shared by the connections, 64 .. 512 KiB each */
-    s_buffer_sizes_once(state, 0, 0, 0, 64 * 1024);   /* 64 connections: 48 KiB -> 64 KiB */
-    s_buffer_sizes_once(state, 16, 0, 0, 192 * 1024);
-    s_buffer_sizes_once(state, 4, 0, 0, 512 * 1024);  /* 768 KiB -> 512 KiB */
+    s_buffer_sizes_once(state, 0, 0, 0, 64 * 1024, 64 * 1024); /* 64 connections: 48 KiB -> 64 KiB */
+    s_buffer_sizes_once(state, 16, 0, 0, 192 * 1024, 192 * 1024);
+    s_buffer_sizes_once(state, 4, 0, 0, 512 * 1024, 512 * 1024); /* 768 KiB -> 512 KiB */
 }
 
 int main(int argc, char **argv) {

@@ -172,6 +172,7 @@ int t_sink_pattern(struct s3x_http_request *r, const uint8_t *data, size_t len, 
         }
     }
     t->offset += len;
+    t->largest_chunk = len > t->largest_chunk ? len : t->largest_chunk;
     return 0;
 }
 

@@ -62,6 +62,7 @@ struct t_req {
     uint64_t pattern_base;
     uint64_t offset;
     bool mismatch;
+    size_t largest_chunk; /* the longest single write-callback call */
     /* optional extra headers for the request */
     const char *fault;    /* x-fault */
     const char *fault_id; /* x-fault-id */

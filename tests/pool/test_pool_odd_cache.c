@@ -126,13 +126,23 @@ static void test_cache_bounds(void **state) {
     assert_int_equal(s.allocated_bytes, 0);
     /* Bytes: 3 x 400 KiB would pass 1 MiB: the oldest goes. */
     struct s3x_ticket *m[3];
+    void *buf[3];
     for (int i = 0; i < 3; ++i) {
         m[i] = t_get(p, 400 * KIB);
+        assert_int_equal(s3x_ticket_claim(m[i], &buf[i]), 0);
     }
+    uint64_t frees = t_stats(p).system_frees;
     for (int i = 0; i < 3; ++i) {
         s3x_ticket_release(m[i]);
     }
-    assert_int_equal(t_stats(p).cached_bytes, 800 * KIB);
+    s = t_stats(p);
+    assert_int_equal(s.cached_bytes, 800 * KIB);
+    assert_int_equal(s.system_frees, frees + 1); /* one buffer went back to the system... */
+    struct s3x_ticket *again = t_get(p, 400 * KIB);
+    void *reused = NULL;
+    assert_int_equal(s3x_ticket_claim(again, &reused), 0);
+    assert_true(reused == buf[1] || reused == buf[2]); /* ...the oldest, m[0] */
+    s3x_ticket_release(again);
     t_validate(p);
     s3x_pool_release(p);
 }

@@ -187,6 +187,9 @@ int s3x__op_object_info_from_headers(struct s3x_op *op, struct s3x_http_request 
 /* Puts the checksum this op computed (op->checksum_value) into `c` when the server did not echo
  * one (Swift never does). */
 int s3x__op_fill_sent_checksum(struct s3x_op *op, struct s3x_checksums *c);
+/* A <CopyObjectResult> / <CopyPartResult> answer into `info`: etag, last modified, checksums.
+ * Returns 0, S3X_ERR_HTTP_PROTOCOL (unreadable, or no ETag: a 200 that proves nothing), S3X_ERR_OOM. */
+int s3x__op_copy_result_into_info(struct s3x_op *op, struct s3x_http_request *http, struct s3x_object_info *info);
 /* Moves the internal checksums into the public ones (the source is left zero-filled). */
 void s3x__op_move_checksums(struct s3x_checksums *dst, struct s3x_s3_checksums *src);
 void s3x__op_checksums_clean_up(struct s3x_allocator *a, struct s3x_checksums *c);

@@ -162,24 +162,10 @@ S3X__OP_DEFINE(s3x_multipart_upload_part, struct s3x_multipart_upload_part_optio
 /* --- UploadPartCopy -------------------------------------------------------------------------- */
 
 static int s_finish_copy_part(struct s3x_op *op, struct s3x_http_request *http) {
-    size_t len = 0;
-    const uint8_t *body = s3x__http_request_response_body(http, &len);
-    struct s3x_s3_copy_result cr;
-    int rc = s3x__s3_copy_result_parse(op->allocator, body, len, &cr, NULL);
-    if (rc != 0) {
-        return s_parse_error(rc);
-    }
     struct s3x_object_info *info = &op->result.object.info;
-    info->etag = cr.etag;
-    info->last_modified = cr.last_modified;
-    info->last_modified_raw = cr.last_modified_raw;
-    info->has_last_modified = cr.last_modified_raw != NULL;
-    s3x__op_move_checksums(&info->checksums, &cr.checksums);
-    cr.etag = NULL;
-    cr.last_modified_raw = NULL;
-    s3x__s3_copy_result_clean_up(op->allocator, &cr);
+    int rc = s3x__op_copy_result_into_info(op, http, info);
     info->size = op->size;
-    return info->etag != NULL ? s_key_into_info(op) : S3X_ERR_HTTP_PROTOCOL;
+    return rc == 0 ? s_key_into_info(op) : rc;
 }
 
 static int s_copy_part_headers(struct s3x_op *op, const struct s3x_multipart_copy_part_options *o,

@@ -448,8 +448,7 @@ S3X__OP_DEFINE(s3x_object_delete, struct s3x_object_delete_options, S3X__OP_STAT
 
 /* --- CopyObject -------------------------------------------------------------------------------- */
 
-static int s_finish_copy(struct s3x_op *op, struct s3x_http_request *http) {
-    struct s3x_object_info *info = &op->result.object.info;
+int s3x__op_copy_result_into_info(struct s3x_op *op, struct s3x_http_request *http, struct s3x_object_info *info) {
     size_t len = 0;
     const uint8_t *body = s3x__http_request_response_body(http, &len);
     struct s3x_s3_copy_result cr;
@@ -465,8 +464,14 @@ static int s_finish_copy(struct s3x_op *op, struct s3x_http_request *http) {
     cr.etag = NULL;
     cr.last_modified_raw = NULL;
     s3x__s3_copy_result_clean_up(op->allocator, &cr);
-    if (info->etag == NULL) {
-        return S3X_ERR_HTTP_PROTOCOL;
+    return info->etag != NULL ? 0 : S3X_ERR_HTTP_PROTOCOL;
+}
+
+static int s_finish_copy(struct s3x_op *op, struct s3x_http_request *http) {
+    struct s3x_object_info *info = &op->result.object.info;
+    int rc = s3x__op_copy_result_into_info(op, http, info);
+    if (rc != 0) {
+        return rc;
     }
     rc = s_dup_header(op, http, "x-amz-version-id", &info->version_id);
     if (rc == 0 && op->key != NULL) {

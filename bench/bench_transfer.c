@@ -12,6 +12,7 @@
  * Options: --part-size, --memory-limit, --connections, --multipart-threshold take byte counts with
  * an optional K/M/G suffix (powers of 1024); --checksum none|crc32c|... (PUT; default none, so the
  * comparison with clients that send no checksum is even; say crc32c to measure the default).
+ * --no-direct: downloads through libcurl's own transfer (the copy direct receive avoids).
  *
  * Output: `name value` lines, e.g. for a 2 GiB GET at 2 GB/s:
  *   bytes 2147483648
@@ -49,6 +50,7 @@ struct s_opts {
     uint32_t count;
     uint32_t in_flight;
     enum s3x_checksum_algorithm checksum;
+    int no_direct;
 };
 
 /* One running transfer. `done` is set by on_done (event thread) under the shared lock. */
@@ -80,7 +82,7 @@ static int s_usage(const char *why) {
         "usage: bench_transfer get|put --bucket B --key K (--file PATH | --sink)\n"
         "         [--endpoint URL] [--count N] [--in-flight M] [--part-size BYTES]\n"
         "         [--memory-limit BYTES] [--connections N] [--multipart-threshold BYTES]\n"
-        "         [--checksum none|crc32c|crc32|crc64nvme|sha1|sha256]\n",
+        "         [--checksum none|crc32c|crc32|crc64nvme|sha1|sha256] [--no-direct]\n",
         why);
     return 2;
 }
@@ -140,6 +142,10 @@ static int s_parse_args(int argc, char **argv, struct s_opts *o) {
         const char *a = argv[i];
         if (strcmp(a, "--sink") == 0) {
             o->sink = 1;
+            continue;
+        }
+        if (strcmp(a, "--no-direct") == 0) { /* downloads through libcurl's transfer (a copy) */
+            o->no_direct = 1;
             continue;
         }
         if (i + 1 >= argc) {
@@ -278,6 +284,7 @@ static struct s3x_client *s_client(const struct s_opts *o) {
         c.part_size_bytes = o->part_size;
     }
     c.memory_limit_bytes = o->memory_limit;
+    c.direct_receive_disable = o->no_direct != 0;
     if (o->multipart_threshold != 0) {
         c.multipart_threshold_bytes = o->multipart_threshold;
     }

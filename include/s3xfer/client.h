@@ -74,6 +74,10 @@ struct s3x_client_options {
 
     bool tls_verify_disable; /* accept any certificate (self-signed test endpoints); default off */
     const char *ca_file;     /* extra CA bundle (PEM) */
+    /* Downloads receive each part straight into its buffer on connections the library drives
+     * itself over libcurl's connection (no copy; with a proxy they never do). True: every request
+     * goes through libcurl's own transfer, one more copy per byte. Default false. */
+    bool direct_receive_disable;
 
     /* Optional: receives a one-line explanation when s3x_client_new fails. */
     char *error_message;

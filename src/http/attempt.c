@@ -2,7 +2,9 @@
  * callbacks of the data path, pause/resume, stall checks, and the end of an attempt (classify,
  * retry or complete). Everything here runs on the engine thread.
  *
- * Data path. curl calls s_write_cb / s_read_cb with each chunk (at most the handle's receive /
+ * Data path. A GET into a buffer sink runs on a direct connection instead (direct.c: no copy);
+ * this file still owns its attempt's life (start, classify, retry, finish). For the others curl
+ * calls s_write_cb / s_read_cb with each chunk (at most the handle's receive /
  * upload buffer: engine.c sizes them); they call straight into the sink or source hook, or copy
  * into a buffer sink (streaming stores into large buffers), and bump plain counters: no
  * allocation, lock or system call per chunk (one relaxed atomic load of cancel_requested). A
@@ -98,16 +100,39 @@ void s3x__http_handles_clean_up(struct s3x_http_engine *e) {
 
 /* --- stall windows -------------------------------------------------------------------------- */
 
-static void s_stall_window_start(struct s3x_http_engine *e, struct s3x_http_request *r) {
+/* A stall window runs from now; a direct attempt's total deadline (curl keeps the others') cuts it
+ * short. */
+void s3x__http_attempt_window_start(struct s3x_http_engine *e, struct s3x_http_request *r) {
+    uint64_t deadline = 0;
     if (e->stall_window_ns != 0) {
         r->stall_mark = r->moved;
-        s3x__http_timer_arm(e, r, s3x__clock_mono_ns() + e->stall_window_ns);
+        deadline = s3x__clock_mono_ns() + e->stall_window_ns;
+    }
+    if (r->direct.deadline_ns != 0 && (deadline == 0 || r->direct.deadline_ns < deadline)) {
+        deadline = r->direct.deadline_ns;
+    }
+    if (deadline != 0) {
+        s3x__http_timer_arm(e, r, deadline);
     }
 }
 
+static void s_stall_window_start(struct s3x_http_engine *e, struct s3x_http_request *r) {
+    s3x__http_attempt_window_start(e, r);
+}
+
 void s3x__http_attempt_stall_check(struct s3x_http_engine *e, struct s3x_http_request *r) {
-    if (r->recv_paused || r->send_paused || !r->connected || e->stall_window_ns == 0) {
+    if (r->recv_paused || r->send_paused || !r->connected) {
         return; /* re-armed on resume */
+    }
+    uint64_t now = s3x__clock_mono_ns();
+    if (r->direct.deadline_ns != 0 && now >= r->direct.deadline_ns) {
+        snprintf(r->errbuf, sizeof(r->errbuf), "Operation timed out with %llu bytes received",
+            (unsigned long long)r->attempt_received);
+        s3x__http_attempt_finish(e, r, CURLE_OPERATION_TIMEDOUT, 0);
+        return;
+    }
+    if (e->stall_window_ns == 0) {
+        return; /* not reached: only a deadline arms the timer then */
     }
     uint64_t moved = r->moved - r->stall_mark;
     if (moved >= e->stall_min_bytes) {
@@ -148,21 +173,18 @@ static int s_prereq_cb(void *clientp, char *primary_ip, char *local_ip, int prim
 }
 
 /* The final status and headers are in: size the memory sink, call on_headers, check the buffer
- * sink. */
-static int s_headers_done(struct s3x_http_request *r) {
-    long status = 0;
-    curl_easy_getinfo((CURL *)r->easy, CURLINFO_RESPONSE_CODE, &status);
-    r->status = (int)status;
+ * sink. content_length is -1 when the answer has none. */
+int s3x__http_attempt_headers_done(struct s3x_http_request *r, int status, int64_t content_length) {
+    r->status = status;
     r->headers_done = true;
     r->status_ok = status >= 200 && status <= 299;
     if (r->status_ok && r->sink.kind == S3X_HTTP_SINK_MEMORY && !r->is_head) {
-        curl_off_t length = -1;
-        curl_easy_getinfo((CURL *)r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
-        if (length > 0 && (uint64_t)length > r->sink.max_bytes) {
+        if (content_length > 0 && (uint64_t)content_length > r->sink.max_bytes) {
             s_fail(r, S3X_ERR_OVERFLOW, "response body larger than the memory sink's maximum");
             return r->local_error;
         }
-        if (length > 0 && s3x__http_buf_reserve(r->allocator, &r->body_mem, (size_t)length, r->sink.max_bytes) != 0) {
+        if (content_length > 0 &&
+            s3x__http_buf_reserve(r->allocator, &r->body_mem, (size_t)content_length, r->sink.max_bytes) != 0) {
             s_fail(r, S3X_ERR_OOM, "no memory for the response body");
             return r->local_error;
         }
@@ -176,15 +198,20 @@ static int s_headers_done(struct s3x_http_request *r) {
     }
     /* After on_headers: the hook knows what the answer means (a 200 where a range was asked,
      * say) and its error is the more specific one. */
-    if (r->status_ok && r->sink.kind == S3X_HTTP_SINK_BUFFER && !r->is_head) {
-        curl_off_t length = -1;
-        curl_easy_getinfo((CURL *)r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
-        if (length > 0 && (uint64_t)length > r->sink.capacity) {
-            s_fail(r, S3X_ERR_OVERFLOW, "response body larger than the sink's buffer");
-            return r->local_error;
-        }
+    if (r->status_ok && r->sink.kind == S3X_HTTP_SINK_BUFFER && !r->is_head && content_length > 0 &&
+        (uint64_t)content_length > r->sink.capacity) {
+        s_fail(r, S3X_ERR_OVERFLOW, "response body larger than the sink's buffer");
+        return r->local_error;
     }
     return 0;
+}
+
+static int s_headers_done(struct s3x_http_request *r) {
+    long status = 0;
+    curl_off_t length = -1;
+    curl_easy_getinfo((CURL *)r->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo((CURL *)r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+    return s3x__http_attempt_headers_done(r, (int)status, (int64_t)length);
 }
 
 static size_t s_header_cb(char *buffer, size_t size, size_t nitems, void *userdata) {
@@ -260,21 +287,15 @@ static void s_copy_out(uint8_t *dst, const char *src, size_t n, bool streaming) 
     memcpy(dst, src, n);
 }
 
-static size_t s_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
-    struct s3x_http_request *r = userdata;
-    size_t len = size * nmemb;
-    if (S3X_UNLIKELY(s_aborting(r))) {
-        return 0; /* != len: curl fails the transfer with CURLE_WRITE_ERROR */
-    }
-    if (S3X_UNLIKELY(!r->headers_done) && s_headers_done(r) != 0) {
-        return 0;
-    }
+/* One piece of the answer's body: into the sink (2xx) or the bounded error body. Returns 0,
+ * S3X_HTTP_PAUSE (a stream sink paused; nothing consumed) or the error (local_error set). */
+static int s_body(struct s3x_http_request *r, const char *ptr, size_t len) {
     if (S3X_UNLIKELY(!r->status_ok)) {
         s_error_body_append(s_engine(r), r, ptr, len);
     } else if (r->sink.kind == S3X_HTTP_SINK_BUFFER) {
         if (len > r->sink.capacity - r->attempt_received) { /* attempt_received <= capacity */
             s_fail(r, S3X_ERR_OVERFLOW, "response body larger than the sink's buffer");
-            return 0;
+            return r->local_error;
         }
         if (len > 0) { /* buffer may be NULL with capacity 0 */
             s_copy_out(r->sink.buffer + r->attempt_received, ptr, len,
@@ -285,23 +306,43 @@ static size_t s_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
         if (rc != 0) {
             s_fail(r, rc, rc == S3X_ERR_OVERFLOW ? "response body larger than the memory sink's maximum"
                                                  : "no memory for the response body");
-            return 0;
+            return rc;
         }
     } else {
         int rc = r->sink.write(r, (const uint8_t *)ptr, len, r->user_data);
         if (rc == S3X_HTTP_PAUSE) {
-            r->recv_paused = true;
-            s3x__http_timer_disarm(s_engine(r), r);
-            return CURL_WRITEFUNC_PAUSE;
+            return rc;
         }
         if (rc != 0) {
             s_fail(r, rc, "the response sink failed the attempt");
-            return 0;
+            return rc;
         }
     }
     r->moved += len;
     r->attempt_received += len;
-    return len;
+    return 0;
+}
+
+int s3x__http_attempt_body(struct s3x_http_request *r, const uint8_t *data, size_t len) {
+    return s_body(r, (const char *)data, len);
+}
+
+static size_t s_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    struct s3x_http_request *r = userdata;
+    size_t len = size * nmemb;
+    if (S3X_UNLIKELY(s_aborting(r))) {
+        return 0; /* != len: curl fails the transfer with CURLE_WRITE_ERROR */
+    }
+    if (S3X_UNLIKELY(!r->headers_done) && s_headers_done(r) != 0) {
+        return 0;
+    }
+    int rc = s_body(r, ptr, len);
+    if (rc == S3X_HTTP_PAUSE) {
+        r->recv_paused = true;
+        s3x__http_timer_disarm(s_engine(r), r);
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    return rc == 0 ? len : 0;
 }
 
 static size_t s_read_cb(char *buffer, size_t size, size_t nitems, void *userdata) {
@@ -550,14 +591,35 @@ static void s_reset_attempt_state(struct s3x_http_request *r) {
     r->moved = r->stall_mark = 0;
     r->errbuf[0] = '\0';
     r->local_msg[0] = '\0';
+    r->direct = (struct s3x_http_direct){0};
     s3x__http_response_reset(r);
 }
+
 
 static void s_fail_start(struct s3x_http_engine *e, struct s3x_http_request *r, int error) {
     if (r->local_msg[0] != '\0') {
         memcpy(r->errbuf, r->local_msg, sizeof(r->errbuf));
     }
     s3x__http_request_complete(e, r, error);
+}
+
+/* The attempt runs on a direct connection (direct.c). */
+static void s_start_direct(struct s3x_http_engine *e, struct s3x_http_request *r, uint32_t next) {
+    r->is_head = false;
+    int rc = s3x__http_direct_start(e, r);
+    if (rc != 0) {
+        s_fail_start(e, r, rc);
+        return;
+    }
+    r->attempt = next;
+    r->state = S3X_HTTP_REQ_ACTIVE;
+    e->loop.active++;
+    atomic_fetch_add_explicit(&e->stats.attempts, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&e->stats.direct_attempts, 1, memory_order_relaxed);
+    if (next > 1) {
+        atomic_fetch_add_explicit(&e->stats.retries, 1, memory_order_relaxed);
+    }
+    s_log_attempt(r, "start (direct)", false);
 }
 
 void s3x__http_attempt_start(struct s3x_http_engine *e, struct s3x_http_request *r) {
@@ -576,6 +638,11 @@ void s3x__http_attempt_start(struct s3x_http_engine *e, struct s3x_http_request 
         s_fail_start(e, r, rc);
         return;
     }
+    if (s3x__http_direct_eligible(e, r)) {
+        s_start_direct(e, r, next);
+        return;
+    }
+    s3x__http_direct_make_room(e);
     struct curl_slist *headers = NULL;
     CURL *h = s_handle_get(e);
     rc = h != NULL ? s_build_headers(r, &headers) : S3X_ERR_OOM;
@@ -606,6 +673,14 @@ void s3x__http_attempt_start(struct s3x_http_engine *e, struct s3x_http_request 
 
 /* Takes the handle out of the multi handle and back to the free list. */
 static void s_detach(struct s3x_http_engine *e, struct s3x_http_request *r) {
+    if (r->direct.phase != S3X_HTTP_DIRECT_OFF) {
+        s3x__http_direct_detach(e, r);
+        e->loop.active--;
+        s3x__http_timer_disarm(e, r);
+        r->total_sent += r->attempt_sent;
+        r->total_received += r->attempt_received;
+        return;
+    }
     CURL *h = r->easy;
     long connects = 0;
     if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0) {

@@ -8,8 +8,10 @@
  * loop takes the lock only when the flag is up, so a running transfer costs no lock per iteration.
  *
  * One loop iteration:  drain inbox -> run due timers -> start queued requests while slots are free
- *   -> curl_multi_perform -> finish transfers curl reports done -> start queued again -> sleep in
- *   curl_multi_poll until the nearest of: curl's own timeout, our nearest timer, a wakeup.
+ *   -> curl_multi_perform -> finish transfers curl reports done -> service the direct connections
+ *   (direct.c) the last poll found ready -> start queued again -> sleep in curl_multi_poll, with
+ *   the busy direct connections' sockets as extra descriptors, until the nearest of: curl's own
+ *   timeout, our nearest timer, a wakeup, a ready direct socket.
  *
  * Slots. At most max_active requests own an easy handle (ACTIVE); the rest wait in `queue` (FIFO),
  * so curl never holds transfers pending for a connection and easy handles never exceed
@@ -32,6 +34,7 @@
 #include <curl/curl.h>
 
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -384,7 +387,13 @@ static void s_validate(const struct s3x_http_engine *e) {
         last = r->deadline_ns;
     }
     S_CHECK(all == e->loop.all.count && queued == e->loop.queue.count && active == e->loop.active);
-    S_CHECK(e->loop.active + e->loop.free_count <= e->max_active);
+    /* busy direct connections are active requests that hold no handle of the free list's kind */
+    S_CHECK(e->loop.busy_count <= e->loop.active);
+    S_CHECK(e->loop.active - e->loop.busy_count + e->loop.free_count <= e->max_active);
+    for (uint32_t i = 0; i < e->loop.busy_count; ++i) {
+        const struct s3x_http_conn *c = e->loop.busy[i];
+        S_CHECK(c->busy_index == i && c->request != NULL && c->request->direct.conn == c);
+    }
 }
 #else
 static void s_validate(const struct s3x_http_engine *e) {
@@ -405,7 +414,10 @@ static void s_read_done(struct s3x_http_engine *e) {
         char *priv = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
         if (priv != NULL) {
-            s3x__http_attempt_finish(e, (struct s3x_http_request *)(void *)priv, (int)code, 0);
+            struct s3x_http_request *r = (struct s3x_http_request *)(void *)priv;
+            if (!s3x__http_direct_connected(e, r, msg->easy_handle, (int)code)) {
+                s3x__http_attempt_finish(e, r, (int)code, 0);
+            }
         }
     }
 }
@@ -421,7 +433,7 @@ static int s_poll_timeout_ms(struct s3x_http_engine *e) {
         uint64_t timer_ms = deadline > now ? (deadline - now + 999999u) / 1000000u : 0;
         wait = S3X_MIN(wait, timer_ms);
     }
-    if ((e->loop.active < e->max_active && e->loop.queue.head != NULL) ||
+    if ((e->loop.active < e->max_active && e->loop.queue.head != NULL) || e->loop.direct_ready ||
         atomic_load_explicit(&e->inbox_flag, memory_order_acquire)) {
         wait = 0;
     }
@@ -443,11 +455,14 @@ static void *s_main(void *arg) {
             S3X_LOG_WARNF(S3X_HTTP_SUBSYSTEM, "curl_multi_perform: %s", curl_multi_strerror(mc));
         }
         s_read_done(e);
+        s3x__http_direct_service(e);
         s_pump(e);
         s_validate(e);
         int wait = s_poll_timeout_ms(e);
-        if (wait > 0) {
-            curl_multi_poll(e->multi, NULL, 0, wait, NULL);
+        uint32_t extra = s3x__http_direct_poll_set(e);
+        if (wait > 0 || extra > 0) {
+            /* the direct connections' sockets ride along: their revents are read next iteration */
+            curl_multi_poll(e->multi, (struct curl_waitfd *)e->loop.waitfds, extra, wait, NULL);
         }
     }
     s_shutdown_drain(e);
@@ -503,6 +518,7 @@ static void s_curl_global_init(void) {
 
 static void s_free(struct s3x_http_engine *e) {
     pthread_mutex_destroy(&e->lock);
+    s3x__http_direct_clean_up(e);
     s3x_mem_release(e->allocator, e->loop.free_handles);
     s3x_mem_release(e->allocator, e->ca_file);
     s3x_mem_release(e->allocator, e->ca_path);
@@ -522,6 +538,11 @@ static long s_buffer_bytes(uint32_t asked, long dflt, long lo, long hi) {
         return dflt;
     }
     return asked < (uint32_t)lo ? lo : asked > (uint32_t)hi ? hi : (long)asked;
+}
+
+static bool s_env_set(const char *name) {
+    const char *v = getenv(name);
+    return v != NULL && v[0] != '\0';
 }
 
 static void s_resolve_options(struct s3x_http_engine *e, const struct s3x_http_engine_options *o) {
@@ -545,6 +566,12 @@ static void s_resolve_options(struct s3x_http_engine *e, const struct s3x_http_e
     long dflt = share < S_BUFFER_FLOOR ? S_BUFFER_FLOOR : share > S_BUFFER_CAP ? S_BUFFER_CAP : share;
     e->recv_buffer_bytes = s_buffer_bytes(o->recv_buffer_bytes, dflt, S_MIN_RECV_BUFFER, S_MAX_RECV_BUFFER);
     e->send_buffer_bytes = s_buffer_bytes(o->send_buffer_bytes, dflt, S_MIN_SEND_BUFFER, S_MAX_SEND_BUFFER);
+    e->direct_disable = o->direct_receive_disable;
+    /* The variables libcurl reads when no proxy is set (it ignores HTTP_PROXY in capitals):
+     * direct connections go only where libcurl would not use a proxy. */
+    bool all = s_env_set("all_proxy") || s_env_set("ALL_PROXY");
+    e->env_proxy_http = all || s_env_set("http_proxy");
+    e->env_proxy_https = all || s_env_set("https_proxy") || s_env_set("HTTPS_PROXY");
 }
 
 static int s_dup_opt(struct s3x_allocator *a, const char *s, char **out) {
@@ -597,6 +624,7 @@ int s3x__http_engine_new(struct s3x_allocator *allocator, const struct s3x_http_
         e->loop.free_handles = s3x_mem_calloc(allocator, e->max_active, sizeof(void *));
         rc = e->loop.free_handles != NULL ? 0 : S3X_ERR_OOM;
     }
+    rc = rc ? rc : s3x__http_direct_init(e);
     pthread_mutex_init(&e->lock, NULL);
     atomic_init(&e->inbox_flag, false);
     rc = rc ? rc : s_init_multi(e);
@@ -631,6 +659,7 @@ int s3x__http_engine_destroy(struct s3x_http_engine *engine) {
     pthread_mutex_unlock(&engine->lock);
     pthread_join(engine->thread, NULL);
     /* The thread is gone: its loop state is ours now. */
+    s3x__http_direct_close_all(engine);
     s3x__http_handles_clean_up(engine);
     curl_multi_cleanup(engine->multi);
     engine->multi = NULL;
@@ -673,4 +702,6 @@ void s3x__http_engine_stats(const struct s3x_http_engine *engine, struct s3x_htt
     out->connections_opened = atomic_load_explicit(&engine->stats.connections, memory_order_relaxed);
     out->handles_created = atomic_load_explicit(&engine->stats.handles, memory_order_relaxed);
     out->tasks_run = atomic_load_explicit(&engine->stats.tasks, memory_order_relaxed);
+    out->direct_attempts = atomic_load_explicit(&engine->stats.direct_attempts, memory_order_relaxed);
+    out->direct_reconnects = atomic_load_explicit(&engine->stats.direct_reconnects, memory_order_relaxed);
 }

@@ -45,6 +45,10 @@ struct s3x_http_engine_options {
      * default 3 MiB / max_connections within 64 .. 512 KiB (16 connections: 192 KiB) */
     uint32_t recv_buffer_bytes;
     uint32_t send_buffer_bytes;
+    /* Direct receive (direct.c): a GET into a buffer sink over http(s) with no proxy runs on a
+     * connection the engine drives itself, receiving the body straight into the buffer (no copy
+     * out of libcurl's receive buffer). Set to run every request through libcurl's transfer. */
+    bool direct_receive_disable;
 };
 
 /* Counters since creation; each is exact once the engine is idle. */
@@ -57,6 +61,8 @@ struct s3x_http_engine_stats {
     uint64_t connections_opened;  /* new connections (CURLINFO_NUM_CONNECTS summed) */
     uint64_t handles_created;     /* easy handles ever created (<= max_connections) */
     uint64_t tasks_run;           /* executor tasks run with status 0 */
+    uint64_t direct_attempts;     /* attempts run on direct connections (direct.c) */
+    uint64_t direct_reconnects;   /* reused direct connections found closed, replaced unseen */
 };
 
 /* Starts the event thread. Returns 0, S3X_ERR_INVALID_ARGUMENT, S3X_ERR_OOM, S3X_ERR_SYS (thread or

@@ -59,6 +59,63 @@ struct s3x_http_list {
     size_t count;
 };
 
+/* --- direct connections (direct.c) -------------------------------------------------------- */
+
+/* Staging of a direct connection: response headers, chunk framing and non-2xx bodies pass through
+ * it; a 2xx body with a known end goes straight into the sink's buffer. */
+#define S3X_HTTP_DIRECT_STAGING ((size_t)16 * 1024)
+
+enum s3x_http_direct_phase {
+    S3X_HTTP_DIRECT_OFF = 0,    /* the attempt runs on a libcurl transfer */
+    S3X_HTTP_DIRECT_CONNECTING, /* the connection's CONNECT_ONLY transfer runs in the multi handle */
+    S3X_HTTP_DIRECT_SENDING,    /* writing the request head */
+    S3X_HTTP_DIRECT_HEAD,       /* reading the status line and headers */
+    S3X_HTTP_DIRECT_BODY,       /* reading the body */
+};
+
+enum s3x_http_direct_framing {
+    S3X_HTTP_FRAME_NONE = 0, /* no body (204, 304) */
+    S3X_HTTP_FRAME_LENGTH,   /* Content-Length */
+    S3X_HTTP_FRAME_CHUNKED,  /* Transfer-Encoding: chunked */
+    S3X_HTTP_FRAME_CLOSE,    /* until the server closes */
+};
+
+/* A connection the engine drives itself: a CONNECT_ONLY easy handle that stays in the multi handle
+ * for the connection's life (curl closes the connection when it is removed). */
+struct s3x_http_conn {
+    void *easy;                       /* CURL * */
+    int fd;                           /* its socket (poll only: bytes move through curl) */
+    char *origin;                     /* "http://127.0.0.1:9000": what it can serve */
+    struct s3x_http_request *request; /* the request on it; NULL when idle or closed */
+    struct s3x_http_conn *next;       /* idle list or graveyard */
+    uint32_t busy_index;              /* in engine->loop.busy while a request is on it */
+    uint32_t served;                  /* complete answers read on it */
+    uint64_t idle_since_ns;
+    bool ready;                       /* read budget ran out: serviced again without a poll */
+    struct s3x_http_buf out;          /* the request head being written (kept for the next) */
+    size_t out_sent;
+    struct s3x_http_buf in;           /* staging: S3X_HTTP_DIRECT_STAGING bytes, more for a long line */
+    size_t in_pos, in_len;            /* unprocessed staging bytes: in.data[in_pos, in_len) */
+};
+
+/* One attempt's direct state (phase OFF for curl attempts). */
+struct s3x_http_direct {
+    enum s3x_http_direct_phase phase;
+    enum s3x_http_direct_framing framing;
+    uint8_t chunk_state;    /* CHUNKED: direct.c's S_CHUNK_* */
+    bool http11;            /* the answer is HTTP/1.1 */
+    bool keep_alive;        /* no "Connection: close" */
+    bool got_bytes;         /* answer bytes arrived this attempt (else a dead reused connection) */
+    bool reconnected;       /* this attempt already replaced a dead reused connection */
+    bool reusable;          /* set when the answer ended cleanly: the connection goes idle */
+    bool has_length;
+    uint64_t length;        /* Content-Length as received */
+    uint64_t body_left;     /* LENGTH: bytes still to come; CHUNKED: of the current chunk */
+    uint64_t header_bytes;  /* of this answer (bounded) */
+    uint64_t deadline_ns;   /* the attempt's total time limit; 0 = none */
+    struct s3x_http_conn *conn;
+};
+
 /*
  * Invariants (engine thread, between loop steps):
  *   state == ACTIVE  <=>  easy != NULL  <=>  counted in engine->loop.active
@@ -129,6 +186,7 @@ struct s3x_http_request {
     char local_msg[S3X_HTTP_ERRBUF_SIZE]; /* our message for local_error / a forced error */
     bool has_result;
     struct s3x_http_result result;
+    struct s3x_http_direct direct;
 };
 
 struct s3x_http_engine {
@@ -146,6 +204,8 @@ struct s3x_http_engine {
     long recv_buffer_bytes, send_buffer_bytes; /* CURLOPT_(UPLOAD_)BUFFERSIZE of every handle */
     bool tls_verify;
     char *ca_file, *ca_path, *proxy;
+    bool direct_disable;
+    bool env_proxy_http, env_proxy_https; /* proxy variables were set when the engine started */
     pthread_t thread;
     void *multi; /* CURLM *, used by the engine thread (and curl_multi_wakeup under lock) */
 
@@ -166,10 +226,21 @@ struct s3x_http_engine {
         void **free_handles; /* CURL *, capacity max_active */
         uint32_t free_count;
         uint64_t rng;
+        /* direct.c */
+        struct s3x_http_conn *idle;       /* idle direct connections, most recently used first */
+        uint32_t idle_count;
+        struct s3x_http_conn *graveyard;  /* closed; freed before the next poll set is built */
+        struct s3x_http_conn **busy;      /* capacity max_active */
+        uint32_t busy_count;
+        void *waitfds;                    /* struct curl_waitfd[max_active]: the last poll set */
+        struct s3x_http_conn **wait_conns; /* whose socket each waitfd is */
+        uint32_t wait_count;
+        bool direct_ready;                /* some busy connection has `ready` set */
     } loop;
 
     struct { /* written by the engine thread (submitted: any), read by anyone */
         _Atomic uint64_t submitted, completed, attempts, retries, stalls, connections, handles, tasks;
+        _Atomic uint64_t direct_attempts, direct_reconnects;
     } stats;
 };
 
@@ -197,6 +268,39 @@ void s3x__http_attempt_resume(struct s3x_http_engine *engine, struct s3x_http_re
 /* The stall timer of an ACTIVE request fired. */
 void s3x__http_attempt_stall_check(struct s3x_http_engine *engine, struct s3x_http_request *request);
 void s3x__http_handles_clean_up(struct s3x_http_engine *engine);
+/* For direct.c: the final status and headers are known (content_length -1 when none); sizes the
+ * sinks, calls on_headers, checks a buffer sink. Returns 0 or the error (local_error set). */
+int s3x__http_attempt_headers_done(struct s3x_http_request *request, int status, int64_t content_length);
+/* For direct.c: body bytes of the answer (sink for a 2xx, error body otherwise). Returns 0 or the
+ * error (local_error set). Never pauses: direct attempts have buffer sinks. */
+int s3x__http_attempt_body(struct s3x_http_request *request, const uint8_t *data, size_t len);
+/* Starts a stall window (and arms the attempt's deadline, for direct attempts). */
+void s3x__http_attempt_window_start(struct s3x_http_engine *engine, struct s3x_http_request *request);
+
+/* --- direct.c ----------------------------------------------------------------------------- */
+/* Allocates the loop's direct tables. Returns 0 or S3X_ERR_OOM. */
+int s3x__http_direct_init(struct s3x_http_engine *engine);
+/* Frees the tables; every connection must be closed (s3x__http_direct_close_all). */
+void s3x__http_direct_clean_up(struct s3x_http_engine *engine);
+/* Whether this attempt (prepared: final URL and headers) can run on a direct connection. */
+bool s3x__http_direct_eligible(const struct s3x_http_engine *engine, const struct s3x_http_request *request);
+/* Closes idle connections until one more connection fits the limits. */
+void s3x__http_direct_make_room(struct s3x_http_engine *engine);
+/* Starts the attempt on an idle connection to its origin or on a new one. Returns 0 or an error
+ * (nothing started). */
+int s3x__http_direct_start(struct s3x_http_engine *engine, struct s3x_http_request *request);
+/* A connection's CONNECT_ONLY transfer ended (curl_code). Returns false if `easy` is not the
+ * connecting handle of this request. */
+bool s3x__http_direct_connected(struct s3x_http_engine *engine, struct s3x_http_request *request, void *easy,
+    int curl_code);
+/* The attempt ends: its connection goes idle (a clean answer) or is closed. */
+void s3x__http_direct_detach(struct s3x_http_engine *engine, struct s3x_http_request *request);
+/* After a poll: services the connections that became ready. */
+void s3x__http_direct_service(struct s3x_http_engine *engine);
+/* Frees closed connections and fills the poll set; returns its size (the waitfds table). */
+uint32_t s3x__http_direct_poll_set(struct s3x_http_engine *engine);
+/* Closes every connection (shutdown: no request is on any). */
+void s3x__http_direct_close_all(struct s3x_http_engine *engine);
 
 /* --- request.c ---------------------------------------------------------------------------- */
 /* Host and path of a URL for log lines: no userinfo, no query (presigned URLs carry credentials

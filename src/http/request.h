@@ -133,15 +133,18 @@ enum s3x_http_sink_kind {
     S3X_HTTP_SINK_BUFFER,     /* a fixed buffer the caller owns (a part buffer): buffer/capacity */
 };
 
-/* BUFFER: the engine copies a 2xx body into `buffer` from offset 0, every attempt from offset 0
+/* BUFFER: the engine puts a 2xx body into `buffer` from offset 0, every attempt from offset 0
  * again (on_retry, if set, is still called); the bytes received are result.bytes_received. A body
  * longer than `capacity` (or a Content-Length above it, checked after on_headers, whose own error
- * wins) fails the attempt with S3X_ERR_OVERFLOW, not retried by default. The buffer is borrowed until on_complete. The engine owns the copy, so
- * it can make it cheap: into a buffer of S3X_HTTP_BUFFER_SINK_STREAMING_MIN bytes or more it
- * copies with non-temporal stores (x86-64), which skip reading the destination's cache lines and
- * keep curl's receive buffer in the cache; a smaller buffer (read back soon, likely still cached)
- * gets memcpy. Example: an 8 MiB part buffer: a 256 KiB chunk from curl is streamed to
- * buffer + received; after the last chunk result.bytes_received == 8 MiB. */
+ * wins) fails the attempt with S3X_ERR_OVERFLOW, not retried by default. The buffer is borrowed
+ * until on_complete. The engine owns the receive, so it can make it cheap: a GET without a body
+ * over http(s) and no proxy is received straight into the buffer on a connection the engine
+ * drives itself (direct.c: no copy at all); otherwise libcurl's chunks are copied, into a buffer
+ * of S3X_HTTP_BUFFER_SINK_STREAMING_MIN bytes or more with non-temporal stores (x86-64), which skip
+ * reading the destination's cache lines and keep curl's receive buffer in the cache; a smaller
+ * buffer (read back soon, likely still cached) gets memcpy. Example: an 8 MiB part buffer and a
+ * ranged GET: ~20 reads of ~400 KiB land at buffer + received; after the last one
+ * result.bytes_received == 8 MiB. */
 #define S3X_HTTP_BUFFER_SINK_STREAMING_MIN ((size_t)2 * 1024 * 1024)
 
 struct s3x_http_sink {

@@ -150,6 +150,7 @@ static int s_setup_runtime(struct s3x_client *c, const struct s3x_client_options
         .retry_base_delay_ms = o->retry_base_delay_ms,
         .tls_verify_disable = o->tls_verify_disable,
         .ca_file = o->ca_file,
+        .direct_receive_disable = o->direct_receive_disable,
     };
     rc = s3x__http_engine_new(c->allocator, &eo, &c->engine);
     c->s3.engine = c->engine;

@@ -1,0 +1,941 @@
+/* Direct receive: GETs into a buffer sink on connections the engine drives itself, so a part's
+ * bytes go from the socket (or TLS) straight into the part buffer, with no copy out of libcurl's
+ * receive buffer. libcurl still resolves, connects, does TLS and moves the bytes (a CONNECT_ONLY
+ * transfer, then curl_easy_send / curl_easy_recv); this file writes the HTTP/1.1 request head and
+ * reads the answer. Everything here runs on the engine thread.
+ *
+ * Which attempts. Method GET, no body, a BUFFER sink, an http(s) URL without user info or
+ * fragment, no proxy (the engine's proxy option "" or, when unset, no proxy variable in the
+ * environment at engine start), and the engine's direct_receive_disable off. Every other attempt
+ * runs on a libcurl transfer (attempt.c), with the same hooks and results.
+ *
+ * Why. On loopback the event thread is the limit: with libcurl's write callback each body byte is
+ * copied twice (kernel -> curl's buffer -> part buffer); here once. Measured with the probes in
+ * bench/ (2 GiB, 16 connections, 8 MiB ranges, one thread): curl's path with the copy 1480-1650
+ * MB/s at 0.66-0.80 CPU s/GiB; curl_easy_recv into the buffers 2070-2390 MB/s at 0.39-0.47.
+ *
+ * A connection. A CONNECT_ONLY easy handle added to the multi handle: curl connects (timeouts,
+ * TLS options as for every attempt) and reports it done; the handle then stays in the multi handle
+ * until the connection is closed (removing it makes curl close the connection). Its socket joins
+ * the engine's poll set as an extra descriptor while a request is on it. After a clean answer
+ * (HTTP/1.1, no "Connection: close", framing that ended exactly) it goes to the idle list, most
+ * recent first, and the next direct attempt to the same origin takes it after a zero-timeout peek
+ * shows the server has not closed it. A reused connection that fails before any answer byte (the
+ * server closed it meanwhile) is replaced once within the attempt, unseen (direct_reconnects), as
+ * curl does for its own connections. Limits: direct connections count against max_connections
+ * with libcurl's: before any new connection, idle direct ones are closed until
+ * active + idle <= max_connections_per_host (conservative: it ignores hosts).
+ *
+ * An answer. The request head is formatted into the connection's `out` buffer (kept, so the steady
+ * state allocates nothing): "GET <path?query> HTTP/1.1", Host (from the URL, ":port" only when not
+ * the scheme's default, as curl and the signer do; or the request's own Host header), curl's
+ * default Accept header unless one is set, then the request's headers. The answer is read into the staging buffer
+ * `in` and parsed line by line (1xx answers skipped; headers stored as curl's would be). Then:
+ *   2xx with Content-Length or until-close framing: whatever followed the headers in staging is
+ *     copied, then each curl_easy_recv reads straight into sink.buffer + attempt_received, at most
+ *     the bytes still due;
+ *   chunked bodies and non-2xx bodies go through staging (rare; small).
+ * Example: an 8 MiB range on loopback: one recv of ~300 bytes of headers plus the first ~16 KiB of
+ * body into staging, 16 KiB copied, then ~20 recvs of ~400 KiB each straight into the buffer.
+ *
+ * Fairness. A ready connection is read at most S_READ_BUDGET times per loop iteration; if it had
+ * more it is marked `ready` and serviced again without waiting for poll (also needed for TLS,
+ * where decrypted bytes can wait inside OpenSSL while the socket is not readable).
+ *
+ * Failures map to the curl codes curl would give (PARTIAL_FILE for a short body, GOT_NOTHING for
+ * an empty answer, RECV_ERROR, SEND_ERROR, WEIRD_SERVER_REPLY for a malformed answer,
+ * OPERATION_TIMEDOUT for the total limit), so classification and retries are the same. Lifetime:
+ * a closed connection's memory waits in the graveyard until the next poll set is built, because
+ * the last poll's table may still name it.
+ */
+#include "engine_impl.h"
+
+#include <curl/curl.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#define S_READ_BUDGET 4
+/* The largest read curl_easy_recv makes is the handle's buffer size (curl 7.88 caps each read at
+ * it). curl also mallocs a buffer of that size per handle that a CONNECT_ONLY transfer never
+ * touches (address space, not memory). A recv returns what the socket holds, ~400 KiB on average
+ * on loopback, so 2 MiB rarely binds. */
+#define S_RECV_MAX (2L * 1024 * 1024)
+/* Headers of one answer (curl allows 300 KiB). */
+#define S_HEADER_BYTES_MAX ((uint64_t)256 * 1024)
+/* An idle connection older than this is closed rather than reused (curl's CURLOPT_MAXAGE_CONN). */
+#define S_IDLE_MAX_NS ((uint64_t)118 * 1000 * 1000 * 1000)
+
+enum { S_CHUNK_SIZE = 0, S_CHUNK_DATA, S_CHUNK_DATA_END, S_CHUNK_TRAILER };
+
+static void s_fail_local(struct s3x_http_engine *e, struct s3x_http_request *r, int error, const char *msg);
+
+/* --- tables -------------------------------------------------------------------------------- */
+
+int s3x__http_direct_init(struct s3x_http_engine *e) {
+    struct s3x_allocator *a = e->allocator;
+    e->loop.busy = s3x_mem_calloc(a, e->max_active, sizeof(*e->loop.busy));
+    e->loop.wait_conns = s3x_mem_calloc(a, e->max_active, sizeof(*e->loop.wait_conns));
+    e->loop.waitfds = s3x_mem_calloc(a, e->max_active, sizeof(struct curl_waitfd));
+    return e->loop.busy != NULL && e->loop.wait_conns != NULL && e->loop.waitfds != NULL ? 0 : S3X_ERR_OOM;
+}
+
+static void s_bury(struct s3x_http_engine *e) {
+    while (e->loop.graveyard != NULL) {
+        struct s3x_http_conn *c = e->loop.graveyard;
+        e->loop.graveyard = c->next;
+        s3x__http_buf_clean_up(e->allocator, &c->out);
+        s3x__http_buf_clean_up(e->allocator, &c->in);
+        s3x_mem_release(e->allocator, c->origin);
+        s3x_mem_release(e->allocator, c);
+    }
+}
+
+void s3x__http_direct_clean_up(struct s3x_http_engine *e) {
+    s_bury(e);
+    s3x_mem_release(e->allocator, e->loop.busy);
+    s3x_mem_release(e->allocator, e->loop.wait_conns);
+    s3x_mem_release(e->allocator, e->loop.waitfds);
+    e->loop.busy = NULL;
+    e->loop.wait_conns = NULL;
+    e->loop.waitfds = NULL;
+}
+
+static void s_busy_add(struct s3x_http_engine *e, struct s3x_http_conn *c) {
+    c->busy_index = e->loop.busy_count;
+    e->loop.busy[e->loop.busy_count++] = c;
+}
+
+static void s_busy_remove(struct s3x_http_engine *e, struct s3x_http_conn *c) {
+    struct s3x_http_conn *last = e->loop.busy[--e->loop.busy_count];
+    e->loop.busy[c->busy_index] = last;
+    last->busy_index = c->busy_index;
+}
+
+/* Closes a connection that is neither idle nor busy any more (curl closes the socket). */
+static void s_close(struct s3x_http_engine *e, struct s3x_http_conn *c) {
+    if (c->easy != NULL) {
+        curl_multi_remove_handle(e->multi, c->easy);
+        curl_easy_cleanup(c->easy);
+        c->easy = NULL;
+    }
+    c->request = NULL;
+    c->next = e->loop.graveyard;
+    e->loop.graveyard = c;
+}
+
+static struct s3x_http_conn *s_idle_unlink(struct s3x_http_engine *e, struct s3x_http_conn **link) {
+    struct s3x_http_conn *c = *link;
+    *link = c->next;
+    c->next = NULL;
+    e->loop.idle_count--;
+    return c;
+}
+
+/* Closes the oldest idle connections while `in_use` connections and the idle ones would pass the
+ * limit. */
+static void s_make_room(struct s3x_http_engine *e, uint32_t in_use) {
+    while (e->loop.idle_count > 0 && in_use + e->loop.idle_count > e->max_per_host) {
+        struct s3x_http_conn **link = &e->loop.idle; /* the oldest is last */
+        while ((*link)->next != NULL) {
+            link = &(*link)->next;
+        }
+        s_close(e, s_idle_unlink(e, link));
+    }
+}
+
+void s3x__http_direct_make_room(struct s3x_http_engine *e) {
+    s_make_room(e, e->loop.active + 1);
+}
+
+void s3x__http_direct_close_all(struct s3x_http_engine *e) {
+    while (e->loop.idle != NULL) {
+        s_close(e, s_idle_unlink(e, &e->loop.idle));
+    }
+    while (e->loop.busy_count > 0) { /* not reached: every request completed first */
+        struct s3x_http_conn *c = e->loop.busy[0];
+        s_busy_remove(e, c);
+        s_close(e, c);
+    }
+    s_bury(e);
+}
+
+/* --- URLs ---------------------------------------------------------------------------------- */
+
+/* Splits "scheme://authority/path?query" into the origin ("scheme://authority"), the authority
+ * and the request target ("/path?query", "/" when empty). Returns false for what direct
+ * connections do not handle (other schemes, user info, a fragment, no host). */
+static bool s_split_url(const char *url, size_t *origin_len, const char **authority, size_t *authority_len,
+    const char **target, bool *https) {
+    size_t scheme;
+    if (strncasecmp(url, "http://", 7) == 0) {
+        scheme = 7;
+        *https = false;
+    } else if (strncasecmp(url, "https://", 8) == 0) {
+        scheme = 8;
+        *https = true;
+    } else {
+        return false;
+    }
+    const char *a = url + scheme;
+    size_t n = strcspn(a, "/?#");
+    if (n == 0 || memchr(a, '@', n) != NULL || strchr(url, '#') != NULL) {
+        return false;
+    }
+    *authority = a;
+    *authority_len = n;
+    *origin_len = scheme + n;
+    *target = a + n;
+    return true;
+}
+
+/* The Host value curl sends: the authority without the scheme's default port. */
+static size_t s_host_len(const char *authority, size_t len, bool https) {
+    const char *dflt = https ? ":443" : ":80";
+    size_t d = strlen(dflt);
+    if (len > d && memcmp(authority + len - d, dflt, d) == 0 && authority[len - d - 1] != ':') {
+        return len - d;
+    }
+    return len;
+}
+
+bool s3x__http_direct_eligible(const struct s3x_http_engine *e, const struct s3x_http_request *r) {
+    if (e->direct_disable || r->sink.kind != S3X_HTTP_SINK_BUFFER || r->body.kind != S3X_HTTP_BODY_NONE ||
+        strcmp(r->method, "GET") != 0) {
+        return false;
+    }
+    size_t origin_len, authority_len;
+    const char *authority, *target;
+    bool https;
+    if (!s_split_url(r->url, &origin_len, &authority, &authority_len, &target, &https)) {
+        return false;
+    }
+    if (e->proxy != NULL) {
+        return e->proxy[0] == '\0';
+    }
+    return https ? !e->env_proxy_https : !e->env_proxy_http;
+}
+
+/* --- the request head ---------------------------------------------------------------------- */
+
+static int s_put(struct s3x_http_engine *e, struct s3x_http_conn *c, const char *s, size_t n) {
+    return s3x__http_buf_append(e->allocator, &c->out, s, n, SIZE_MAX);
+}
+
+static int s_put_header(struct s3x_http_engine *e, struct s3x_http_conn *c, const char *name, const char *value,
+    size_t value_len) {
+    int rc = s_put(e, c, name, strlen(name));
+    rc = rc ? rc : s_put(e, c, value_len > 0 ? ": " : ":", value_len > 0 ? 2 : 1);
+    rc = rc ? rc : s_put(e, c, value, value_len);
+    return rc ? rc : s_put(e, c, "\r\n", 2);
+}
+
+static int s_format_head(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
+    size_t origin_len, authority_len;
+    const char *authority, *target;
+    bool https;
+    s_split_url(r->url, &origin_len, &authority, &authority_len, &target, &https);
+    c->out.len = 0;
+    c->out_sent = 0;
+    int rc = s_put(e, c, "GET ", 4);
+    if (target[0] != '/') {
+        rc = rc ? rc : s_put(e, c, "/", 1); /* "http://h?q" -> "/?q", as curl sends it */
+    }
+    rc = rc ? rc : s_put(e, c, target, strlen(target));
+    rc = rc ? rc : s_put(e, c, " HTTP/1.1\r\n", 11);
+    const char *host = s3x__http_request_header(r, "Host");
+    if (rc == 0 && host == NULL) {
+        rc = s_put_header(e, c, "Host", authority, s_host_len(authority, authority_len, https));
+    }
+    if (rc == 0 && s3x__http_request_header(r, "Accept") == NULL) {
+        rc = s_put(e, c, "Accept: */*\r\n", 13);
+    }
+    for (size_t i = 0; rc == 0 && i < r->header_count; ++i) {
+        if (strcasecmp(r->headers[i].name, "Expect") != 0) {
+            rc = s_put_header(e, c, r->headers[i].name, r->headers[i].value, strlen(r->headers[i].value));
+        }
+    }
+    return rc ? rc : s_put(e, c, "\r\n", 2);
+}
+
+/* --- connections --------------------------------------------------------------------------- */
+
+/* A zero-timeout peek: an idle connection the server has not closed has nothing to read. */
+static bool s_idle_alive(const struct s3x_http_conn *c, uint64_t now) {
+    if (now - c->idle_since_ns > S_IDLE_MAX_NS) {
+        return false;
+    }
+    char byte;
+    ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && errno == EAGAIN; /* EWOULDBLOCK is EAGAIN on Linux */
+}
+
+static struct s3x_http_conn *s_take_idle(struct s3x_http_engine *e, const char *url, size_t origin_len) {
+    uint64_t now = s3x__clock_mono_ns();
+    for (struct s3x_http_conn **link = &e->loop.idle; *link != NULL;) {
+        struct s3x_http_conn *c = *link;
+        if (strlen(c->origin) != origin_len || strncasecmp(c->origin, url, origin_len) != 0) {
+            link = &c->next;
+            continue;
+        }
+        s_idle_unlink(e, link);
+        if (s_idle_alive(c, now)) {
+            return c;
+        }
+        s_close(e, c);
+    }
+    return NULL;
+}
+
+#define S_SET(opt, val)                                                                            \
+    do {                                                                                           \
+        if (c == CURLE_OK) {                                                                       \
+            c = curl_easy_setopt(h, (opt), (val));                                                 \
+        }                                                                                          \
+    } while (0)
+
+static int s_configure_connect(struct s3x_http_engine *e, struct s3x_http_request *r, CURL *h, const char *url) {
+    CURLcode c = CURLE_OK;
+    long connect_ms = (long)(r->connect_timeout_ms ? r->connect_timeout_ms : e->connect_timeout_ms);
+    long total_ms = (long)(r->timeout_ms ? r->timeout_ms : e->request_timeout_ms);
+    S_SET(CURLOPT_URL, url);
+    S_SET(CURLOPT_CONNECT_ONLY, 1L);
+    S_SET(CURLOPT_BUFFERSIZE, S_RECV_MAX); /* curl_easy_recv reads at most this much at once */
+    S_SET(CURLOPT_PROXY, "");
+    S_SET(CURLOPT_NOSIGNAL, 1L);
+    S_SET(CURLOPT_TCP_NODELAY, 1L);
+    S_SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    S_SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    S_SET(CURLOPT_SSL_VERIFYPEER, e->tls_verify ? 1L : 0L);
+    S_SET(CURLOPT_SSL_VERIFYHOST, e->tls_verify ? 2L : 0L);
+    if (e->ca_file != NULL) {
+        S_SET(CURLOPT_CAINFO, e->ca_file);
+    }
+    if (e->ca_path != NULL) {
+        S_SET(CURLOPT_CAPATH, e->ca_path);
+    }
+    S_SET(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    S_SET(CURLOPT_TIMEOUT_MS, total_ms);
+    S_SET(CURLOPT_ERRORBUFFER, r->errbuf);
+    S_SET(CURLOPT_PRIVATE, (void *)r);
+    if (c == CURLE_OK) {
+        return 0;
+    }
+    snprintf(r->local_msg, sizeof(r->local_msg), "curl_easy_setopt: %s", curl_easy_strerror(c));
+    return c == CURLE_OUT_OF_MEMORY ? S3X_ERR_OOM : S3X_ERR_UNSUPPORTED;
+}
+#undef S_SET
+
+/* A new connection for the request: its CONNECT_ONLY transfer joins the multi handle. */
+static int s_connect(struct s3x_http_engine *e, struct s3x_http_request *r, size_t origin_len, uint32_t in_use) {
+    s_make_room(e, in_use);
+    struct s3x_http_conn *c = s3x_mem_calloc(e->allocator, 1, sizeof(*c));
+    if (c == NULL) {
+        return S3X_ERR_OOM;
+    }
+    c->fd = -1;
+    c->origin = s3x_mem_acquire(e->allocator, origin_len + 2);
+    bool staged = s3x__http_buf_reserve(e->allocator, &c->in, S3X_HTTP_DIRECT_STAGING, SIZE_MAX) == 0;
+    CURL *h = c->origin != NULL && staged ? curl_easy_init() : NULL;
+    int rc = h != NULL ? 0 : S3X_ERR_OOM;
+    if (rc == 0) {
+        memcpy(c->origin, r->url, origin_len);
+        memcpy(c->origin + origin_len, "/", 2); /* curl's URL; the origin is without the '/' */
+        rc = s_configure_connect(e, r, h, c->origin);
+        c->origin[origin_len] = '\0';
+    }
+    if (rc == 0 && curl_multi_add_handle(e->multi, h) != CURLM_OK) {
+        rc = S3X_ERR_OOM;
+    }
+    if (rc != 0) {
+        if (h != NULL) {
+            curl_easy_cleanup(h);
+        }
+        s3x__http_buf_clean_up(e->allocator, &c->in);
+        s3x_mem_release(e->allocator, c->origin);
+        s3x_mem_release(e->allocator, c);
+        return rc;
+    }
+    c->easy = h;
+    c->request = r;
+    s_busy_add(e, c);
+    r->direct.conn = c;
+    r->direct.phase = S3X_HTTP_DIRECT_CONNECTING;
+    r->easy = h;
+    r->connected = false;
+    return 0;
+}
+
+/* The request goes on connection c: its head is written from the next service on. */
+static int s_begin(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
+    int rc = s_format_head(e, r, c);
+    if (rc != 0) {
+        return rc;
+    }
+    c->request = r;
+    c->ready = true; /* write without waiting for a poll */
+    c->in_pos = c->in_len = 0;
+    e->loop.direct_ready = true;
+    r->direct.conn = c;
+    r->direct.phase = S3X_HTTP_DIRECT_SENDING;
+    r->easy = c->easy;
+    r->connected = true;
+    s3x__http_attempt_window_start(e, r);
+    return 0;
+}
+
+int s3x__http_direct_start(struct s3x_http_engine *e, struct s3x_http_request *r) {
+    size_t origin_len, authority_len;
+    const char *authority, *target;
+    bool https;
+    s_split_url(r->url, &origin_len, &authority, &authority_len, &target, &https);
+    uint32_t total_ms = r->timeout_ms ? r->timeout_ms : e->request_timeout_ms;
+    r->direct.deadline_ns = total_ms != 0 ? s3x__clock_mono_ns() + (uint64_t)total_ms * 1000000u : 0;
+    struct s3x_http_conn *c = s_take_idle(e, r->url, origin_len);
+    if (c == NULL) {
+        return s_connect(e, r, origin_len, e->loop.active + 1); /* r is not counted yet */
+    }
+    s_busy_add(e, c);
+    int rc = s_begin(e, r, c);
+    if (rc != 0) {
+        s_busy_remove(e, c);
+        s_close(e, c);
+    }
+    return rc;
+}
+
+bool s3x__http_direct_connected(struct s3x_http_engine *e, struct s3x_http_request *r, void *easy, int curl_code) {
+    struct s3x_http_conn *c = r->direct.conn;
+    if (r->direct.phase != S3X_HTTP_DIRECT_CONNECTING || c == NULL || c->easy != easy) {
+        return false;
+    }
+    curl_easy_setopt(c->easy, CURLOPT_PRIVATE, NULL); /* the handle outlives this request */
+    curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, NULL);
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    if (curl_code == CURLE_OK) {
+        curl_easy_getinfo(c->easy, CURLINFO_ACTIVESOCKET, &fd);
+        if (fd == CURL_SOCKET_BAD) {
+            curl_code = CURLE_COULDNT_CONNECT;
+            snprintf(r->errbuf, sizeof(r->errbuf), "no socket after connecting");
+        }
+    }
+    if (curl_code != CURLE_OK) {
+        s3x__http_attempt_finish(e, r, curl_code, 0);
+        return true;
+    }
+    atomic_fetch_add_explicit(&e->stats.connections, 1, memory_order_relaxed);
+    c->fd = (int)fd;
+    int rc = s_begin(e, r, c);
+    if (rc != 0) {
+        s_fail_local(e, r, rc, "no memory for the request head");
+    }
+    return true;
+}
+
+void s3x__http_direct_detach(struct s3x_http_engine *e, struct s3x_http_request *r) {
+    struct s3x_http_conn *c = r->direct.conn;
+    r->direct.conn = NULL;
+    r->direct.phase = S3X_HTTP_DIRECT_OFF;
+    r->easy = NULL;
+    if (c == NULL) {
+        return;
+    }
+    s_busy_remove(e, c);
+    c->request = NULL;
+    c->ready = false;
+    if (r->direct.reusable) {
+        c->served++;
+        c->idle_since_ns = s3x__clock_mono_ns();
+        c->next = e->loop.idle;
+        e->loop.idle = c;
+        e->loop.idle_count++;
+    } else {
+        s_close(e, c);
+    }
+}
+
+/* --- reading the answer -------------------------------------------------------------------- */
+
+/* Ends the attempt with a curl code (0: the answer is complete) and a message for the result. */
+static void s_end(struct s3x_http_engine *e, struct s3x_http_request *r, CURLcode code, const char *msg) {
+    if (msg != NULL && r->errbuf[0] == '\0') {
+        snprintf(r->errbuf, sizeof(r->errbuf), "%s", msg);
+    }
+    s3x__http_attempt_finish(e, r, (int)code, 0);
+}
+
+/* Ends the attempt with an error of ours (not a curl code: classified as the curl path's hooks). */
+static void s_fail_local(struct s3x_http_engine *e, struct s3x_http_request *r, int error, const char *msg) {
+    r->local_error = error;
+    snprintf(r->local_msg, sizeof(r->local_msg), "%s", msg);
+    s3x__http_attempt_finish(e, r, CURLE_OK, 0);
+}
+
+/* Ends an answer that arrived whole. */
+static void s_complete(struct s3x_http_engine *e, struct s3x_http_request *r) {
+    struct s3x_http_direct *d = &r->direct;
+    struct s3x_http_conn *c = d->conn;
+    d->reusable = d->http11 && d->keep_alive && d->framing != S3X_HTTP_FRAME_CLOSE && c->in_pos == c->in_len;
+    s3x__http_attempt_finish(e, r, CURLE_OK, 0);
+}
+
+static bool s_token_has(const char *value, const char *token) {
+    size_t n = strlen(token);
+    for (const char *p = value; *p != '\0';) {
+        while (*p == ' ' || *p == '\t' || *p == ',') {
+            ++p;
+        }
+        size_t len = strcspn(p, ",");
+        size_t trimmed = len;
+        while (trimmed > 0 && (p[trimmed - 1] == ' ' || p[trimmed - 1] == '\t')) {
+            --trimmed;
+        }
+        if (trimmed == n && strncasecmp(p, token, n) == 0) {
+            return true;
+        }
+        p += len;
+    }
+    return false;
+}
+
+/* Content-Length: digits only, no overflow. */
+static bool s_parse_length(const char *v, uint64_t *out) {
+    uint64_t n = 0;
+    if (*v == '\0') {
+        return false;
+    }
+    for (; *v != '\0'; ++v) {
+        if (*v < '0' || *v > '9' || n > (UINT64_MAX - 9) / 10) {
+            return false;
+        }
+        n = n * 10 + (uint64_t)(*v - '0');
+    }
+    *out = n;
+    return true;
+}
+
+/* "HTTP/1.x SSS reason": a new answer starts (interim or final). */
+static int s_status_line(struct s3x_http_request *r, const char *line, size_t len) {
+    if (len < 12 || memcmp(line, "HTTP/1.", 7) != 0 || (line[7] != '0' && line[7] != '1') || line[8] != ' ' ||
+        line[9] < '1' || line[9] > '5' || line[10] < '0' || line[10] > '9' || line[11] < '0' || line[11] > '9' ||
+        (len > 12 && line[12] != ' ' && line[12] != '\r' && line[12] != '\n')) {
+        return -1;
+    }
+    s3x__http_response_reset(r);
+    r->headers_done = false;
+    r->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+    r->direct.http11 = line[7] == '1';
+    r->direct.keep_alive = true;
+    r->direct.has_length = false;
+    r->direct.framing = S3X_HTTP_FRAME_CLOSE;
+    return 0;
+}
+
+/* The blank line after the headers: an interim answer is dropped, a final one chooses its framing
+ * and tells the hooks. Returns 1 (interim: more headers follow), 0, or -1 (attempt ended). */
+static int s_headers_end(struct s3x_http_engine *e, struct s3x_http_request *r) {
+    struct s3x_http_direct *d = &r->direct;
+    if (r->status >= 100 && r->status <= 199) {
+        return 1;
+    }
+    const char *te = s3x__http_request_response_header(r, "Transfer-Encoding");
+    const char *conn = s3x__http_request_response_header(r, "Connection");
+    if (conn != NULL && s_token_has(conn, "close")) {
+        d->keep_alive = false;
+    }
+    if (r->status == 204 || r->status == 304) {
+        d->framing = S3X_HTTP_FRAME_NONE;
+    } else if (te != NULL) {
+        if (!s_token_has(te, "chunked")) {
+            s_end(e, r, CURLE_WEIRD_SERVER_REPLY, "unsupported Transfer-Encoding in the answer");
+            return -1;
+        }
+        d->framing = S3X_HTTP_FRAME_CHUNKED;
+        d->chunk_state = S_CHUNK_SIZE;
+        d->has_length = false;
+    } else if (d->has_length) {
+        d->framing = S3X_HTTP_FRAME_LENGTH;
+        d->body_left = d->length;
+    }
+    int64_t length = d->framing == S3X_HTTP_FRAME_LENGTH ? (int64_t)d->length : -1;
+    if (s3x__http_attempt_headers_done(r, r->status, length) != 0) {
+        s3x__http_attempt_finish(e, r, CURLE_OK, 0); /* local_error says why */
+        return -1;
+    }
+    d->phase = S3X_HTTP_DIRECT_BODY;
+    if (d->framing == S3X_HTTP_FRAME_NONE || (d->framing == S3X_HTTP_FRAME_LENGTH && d->body_left == 0)) {
+        s_complete(e, r);
+        return -1;
+    }
+    return 0;
+}
+
+/* One header line (without its line end). Returns 0, 1 (interim answer ended), -1 (ended). */
+static int s_header_line(struct s3x_http_engine *e, struct s3x_http_request *r, char *line, size_t len) {
+    struct s3x_http_direct *d = &r->direct;
+    if (!r->headers_done && r->status == 0) {
+        if (s_status_line(r, line, len) != 0) {
+            s_end(e, r, CURLE_WEIRD_SERVER_REPLY, "malformed status line in the answer");
+            return -1;
+        }
+        return 0;
+    }
+    if (len == 0) {
+        int rc = s_headers_end(e, r);
+        if (rc == 1) {
+            r->status = 0; /* the next line is a status line again */
+        }
+        return rc < 0 ? -1 : 0;
+    }
+    if (line[0] == ' ' || line[0] == '\t') {
+        s_end(e, r, CURLE_WEIRD_SERVER_REPLY, "folded header line in the answer");
+        return -1;
+    }
+    int rc = s3x__http_response_add_header_line(r, line, len);
+    if (rc != 0) {
+        s_fail_local(e, r, rc, "response headers too large or out of memory");
+        return -1;
+    }
+    if (len > 15 && strncasecmp(line, "content-length:", 15) == 0) {
+        const char *name = NULL, *v = NULL;
+        uint64_t n = 0;
+        if (!s3x__http_request_response_header_at(r, r->resp_header_count - 1, &name, &v) || !s_parse_length(v, &n) || (d->has_length && n != d->length)) {
+            s_end(e, r, CURLE_WEIRD_SERVER_REPLY, "bad Content-Length in the answer");
+            return -1;
+        }
+        d->has_length = true;
+        d->length = n;
+    }
+    return 0;
+}
+
+/* Parses header lines from staging. Returns 0 (need more bytes or now in the body), -1 (ended). */
+static int s_parse_head(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
+    while (r->direct.phase == S3X_HTTP_DIRECT_HEAD) {
+        uint8_t *start = c->in.data + c->in_pos;
+        uint8_t *nl = memchr(start, '\n', c->in_len - c->in_pos);
+        if (nl == NULL) {
+            if (c->in_pos == 0 && c->in_len >= S_HEADER_BYTES_MAX) {
+                s_fail_local(e, r, S3X_ERR_HTTP_PROTOCOL, "header line longer than 256 KiB in the answer");
+                return -1;
+            }
+            return 0;
+        }
+        size_t consumed = (size_t)(nl - start) + 1;
+        size_t len = consumed - 1;
+        if (len > 0 && start[len - 1] == '\r') {
+            --len;
+        }
+        c->in_pos += consumed;
+        r->moved += consumed;
+        r->direct.header_bytes += consumed;
+        if (r->direct.header_bytes > S_HEADER_BYTES_MAX) { /* as the curl path: kept headers overflow */
+            s_fail_local(e, r, S3X_ERR_HTTP_PROTOCOL, "answer headers larger than 256 KiB");
+            return -1;
+        }
+        start[len] = '\0';
+        if (s_header_line(e, r, (char *)start, len) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Hex chunk size line "1a2b[;ext]". */
+static bool s_parse_chunk_size(const char *line, uint64_t *out) {
+    uint64_t n = 0;
+    size_t digits = 0;
+    for (; *line != '\0' && *line != ';' && *line != ' ' && *line != '\t'; ++line, ++digits) {
+        int v = (*line >= '0' && *line <= '9') ? *line - '0'
+                : (*line >= 'a' && *line <= 'f') ? *line - 'a' + 10
+                : (*line >= 'A' && *line <= 'F') ? *line - 'A' + 10
+                                                 : -1;
+        if (v < 0 || n > (UINT64_MAX >> 4)) {
+            return false;
+        }
+        n = (n << 4) | (uint64_t)v;
+    }
+    *out = n;
+    return digits > 0;
+}
+
+/* Body bytes waiting in staging. Returns 0 (all taken, or a chunk line is incomplete), -1 (the
+ * attempt ended). */
+static int s_body_staged(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
+    struct s3x_http_direct *d = &r->direct;
+    while (c->in_pos < c->in_len) {
+        uint8_t *p = c->in.data + c->in_pos;
+        size_t avail = c->in_len - c->in_pos;
+        if (d->framing == S3X_HTTP_FRAME_CHUNKED && d->chunk_state != S_CHUNK_DATA) {
+            uint8_t *nl = memchr(p, '\n', avail);
+            if (nl == NULL) {
+                if (c->in_pos == 0 && c->in_len >= S_HEADER_BYTES_MAX) {
+                    s_end(e, r, CURLE_RECV_ERROR, "chunk line longer than 256 KiB");
+                    return -1;
+                }
+                return 0;
+            }
+            size_t consumed = (size_t)(nl - p) + 1, len = consumed - 1;
+            if (len > 0 && p[len - 1] == '\r') {
+                --len;
+            }
+            p[len] = '\0';
+            c->in_pos += consumed;
+            r->moved += consumed;
+            if (d->chunk_state == S_CHUNK_SIZE) {
+                if (!s_parse_chunk_size((const char *)p, &d->body_left)) {
+                    s_end(e, r, CURLE_RECV_ERROR, "malformed chunk size in the answer"); /* curl's code */
+                    return -1;
+                }
+                d->chunk_state = d->body_left == 0 ? S_CHUNK_TRAILER : S_CHUNK_DATA;
+            } else if (d->chunk_state == S_CHUNK_DATA_END) {
+                if (len != 0) {
+                    s_end(e, r, CURLE_RECV_ERROR, "chunk data longer than its size");
+                    return -1;
+                }
+                d->chunk_state = S_CHUNK_SIZE;
+            } else if (len == 0) { /* the empty line after the trailers */
+                s_complete(e, r);
+                return -1;
+            }
+            continue;
+        }
+        size_t take = avail;
+        if (d->framing != S3X_HTTP_FRAME_CLOSE && take > d->body_left) {
+            take = (size_t)d->body_left;
+        }
+        if (s3x__http_attempt_body(r, p, take) != 0) {
+            s3x__http_attempt_finish(e, r, CURLE_OK, 0);
+            return -1;
+        }
+        c->in_pos += take;
+        if (d->framing != S3X_HTTP_FRAME_CLOSE) {
+            d->body_left -= take;
+            if (d->body_left == 0 && d->framing == S3X_HTTP_FRAME_LENGTH) {
+                s_complete(e, r); /* bytes beyond the body stay: the connection is not reused */
+                return -1;
+            }
+            if (d->body_left == 0) {
+                d->chunk_state = S_CHUNK_DATA_END;
+            }
+        }
+    }
+    c->in_pos = c->in_len = 0;
+    return 0;
+}
+
+/* Whether the next read goes straight into the sink's buffer, and how much it may take. */
+static size_t s_direct_room(const struct s3x_http_request *r, const struct s3x_http_conn *c) {
+    const struct s3x_http_direct *d = &r->direct;
+    if (d->phase != S3X_HTTP_DIRECT_BODY || !r->status_ok || c->in_pos != c->in_len ||
+        (d->framing != S3X_HTTP_FRAME_LENGTH && d->framing != S3X_HTTP_FRAME_CLOSE)) {
+        return 0;
+    }
+    size_t room = r->sink.capacity - (size_t)r->attempt_received;
+    if (d->framing == S3X_HTTP_FRAME_LENGTH && d->body_left < room) {
+        room = (size_t)d->body_left; /* headers_done checked length <= capacity */
+    }
+    return room;
+}
+
+/* The server closed the connection (n == 0) or it failed (code). Returns -1 (ended) or 0 (a
+ * replacement connection is being opened). */
+static int s_lost(struct s3x_http_engine *e, struct s3x_http_request *r, CURLcode code) {
+    struct s3x_http_direct *d = &r->direct;
+    struct s3x_http_conn *c = d->conn;
+    if (!d->got_bytes && c->served > 0 && !d->reconnected) {
+        /* The server closed a kept connection before our request reached it: a new one. */
+        size_t origin_len = strlen(c->origin);
+        d->reconnected = true;
+        d->conn = NULL;
+        s_busy_remove(e, c);
+        s_close(e, c);
+        atomic_fetch_add_explicit(&e->stats.direct_reconnects, 1, memory_order_relaxed);
+        int rc = s_connect(e, r, origin_len, e->loop.active); /* r is counted already */
+        if (rc != 0) { /* phase is not OFF: finish detaches (no connection) */
+            s_fail_local(e, r, rc, "could not open a new connection");
+            return -1;
+        }
+        s3x__http_timer_disarm(e, r); /* the stall window starts again once connected */
+        return 0;
+    }
+    if (code != CURLE_OK) {
+        s_end(e, r, code, code == CURLE_SEND_ERROR ? "sending the request failed" : "receiving the answer failed");
+        return -1;
+    }
+    if (d->phase == S3X_HTTP_DIRECT_BODY && d->framing == S3X_HTTP_FRAME_CLOSE) {
+        s_complete(e, r);
+        return -1;
+    }
+    if (!d->got_bytes) {
+        s_end(e, r, CURLE_GOT_NOTHING, "Empty reply from server");
+        return -1;
+    }
+    if (d->phase == S3X_HTTP_DIRECT_BODY) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "transfer closed with %llu bytes remaining to read",
+            (unsigned long long)(d->framing == S3X_HTTP_FRAME_LENGTH ? d->body_left : 0));
+        s_end(e, r, CURLE_PARTIAL_FILE, msg);
+        return -1;
+    }
+    s_end(e, r, CURLE_RECV_ERROR, "connection closed in the answer's headers");
+    return -1;
+}
+
+/* A line longer than the staging buffer: it doubles, up to the header limit (+1 for the
+ * terminator). Returns 0 or -1 (the attempt ended). */
+static int s_grow_staging(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
+    size_t cap = c->in.cap * 2;
+    if (cap > S_HEADER_BYTES_MAX + 1) {
+        cap = S_HEADER_BYTES_MAX + 1;
+    }
+    if (cap <= c->in.cap || s3x__http_buf_reserve(e->allocator, &c->in, cap, SIZE_MAX) != 0) {
+        s_fail_local(e, r, cap <= c->in.cap ? S3X_ERR_HTTP_PROTOCOL : S3X_ERR_OOM,
+            cap <= c->in.cap ? "answer line longer than 256 KiB" : "no memory for a long answer line");
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes the request head. Returns 1 (all written), 0 (wait for the socket), -1 (ended). */
+static int s_send(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
+    while (c->out_sent < c->out.len) {
+        size_t n = 0;
+        CURLcode code = curl_easy_send(c->easy, c->out.data + c->out_sent, c->out.len - c->out_sent, &n);
+        if (code == CURLE_AGAIN) {
+            return 0;
+        }
+        if (code != CURLE_OK) {
+            return s_lost(e, r, CURLE_SEND_ERROR) == 0 ? 0 : -1;
+        }
+        c->out_sent += n;
+        r->moved += n;
+    }
+    r->direct.phase = S3X_HTTP_DIRECT_HEAD;
+    return 1;
+}
+
+/* One read. Returns 1 (bytes taken, read again), 0 (nothing to read now), -1 (ended or moved to
+ * a new connection). */
+static int s_read(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
+    size_t room = s_direct_room(r, c);
+    uint8_t *dst;
+    if (room > 0) {
+        dst = r->sink.buffer + r->attempt_received;
+    } else {
+        if (c->in_pos == c->in_len) {
+            c->in_pos = c->in_len = 0;
+        } else if (c->in_pos > 0) {
+            memmove(c->in.data, c->in.data + c->in_pos, c->in_len - c->in_pos);
+            c->in_len -= c->in_pos;
+            c->in_pos = 0;
+        }
+        if (c->in_len + 1 >= c->in.cap && s_grow_staging(e, r, c) != 0) {
+            return -1;
+        }
+        dst = c->in.data + c->in_len;
+        room = c->in.cap - c->in_len - 1; /* one byte for the parser's terminator */
+    }
+    size_t n = 0;
+    CURLcode code = curl_easy_recv(c->easy, dst, room, &n);
+    if (code == CURLE_AGAIN) {
+        return 0;
+    }
+    if (code != CURLE_OK || n == 0) {
+        return s_lost(e, r, code) == 0 ? 0 : -1;
+    }
+    r->direct.got_bytes = true;
+    if (dst != c->in.data + c->in_len) { /* straight into the sink */
+        r->attempt_received += n;
+        r->moved += n;
+        if (r->direct.framing == S3X_HTTP_FRAME_LENGTH) {
+            r->direct.body_left -= n;
+            if (r->direct.body_left == 0) {
+                s_complete(e, r);
+                return -1;
+            }
+        }
+        return 1;
+    }
+    c->in_len += n;
+    if (r->direct.phase == S3X_HTTP_DIRECT_HEAD && s_parse_head(e, r, c) < 0) {
+        return -1;
+    }
+    if (r->direct.phase == S3X_HTTP_DIRECT_BODY && c->in_pos < c->in_len && s_body_staged(e, r, c) < 0) {
+        return -1; /* a 2xx past the buffer's end fails there with OVERFLOW */
+    }
+    return 1;
+}
+
+static void s_service_one(struct s3x_http_engine *e, struct s3x_http_conn *c) {
+    struct s3x_http_request *r = c->request;
+    if (r == NULL || r->direct.conn != c || r->direct.phase == S3X_HTTP_DIRECT_CONNECTING) {
+        return;
+    }
+    if (atomic_load_explicit(&r->cancel_requested, memory_order_relaxed)) {
+        s3x__http_attempt_finish(e, r, CURLE_OK, S3X_ERR_CANCELED);
+        return;
+    }
+    if (r->direct.phase == S3X_HTTP_DIRECT_SENDING && s_send(e, r, c) <= 0) {
+        return;
+    }
+    for (int i = 0; i < S_READ_BUDGET; ++i) {
+        int rc = s_read(e, r, c);
+        if (rc <= 0) {
+            return;
+        }
+    }
+    c->ready = true;
+    e->loop.direct_ready = true;
+}
+
+void s3x__http_direct_service(struct s3x_http_engine *e) {
+    struct curl_waitfd *fds = e->loop.waitfds;
+    struct s3x_http_conn **conns = e->loop.wait_conns;
+    uint32_t n = e->loop.wait_count;
+    e->loop.wait_count = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        if (fds[i].revents != 0) {
+            s_service_one(e, conns[i]); /* closed ones wait in the graveyard: still readable */
+        }
+    }
+    if (!e->loop.direct_ready) {
+        return;
+    }
+    /* Those with more to read: a snapshot, since servicing reorders `busy`. */
+    e->loop.direct_ready = false;
+    n = 0;
+    for (uint32_t i = 0; i < e->loop.busy_count; ++i) {
+        if (e->loop.busy[i]->ready) {
+            e->loop.busy[i]->ready = false;
+            conns[n++] = e->loop.busy[i];
+        }
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+        s_service_one(e, conns[i]);
+    }
+}
+
+uint32_t s3x__http_direct_poll_set(struct s3x_http_engine *e) {
+    s_bury(e);
+    struct curl_waitfd *fds = e->loop.waitfds;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < e->loop.busy_count; ++i) {
+        struct s3x_http_conn *c = e->loop.busy[i];
+        struct s3x_http_request *r = c->request;
+        if (r == NULL || r->direct.phase == S3X_HTTP_DIRECT_CONNECTING || c->fd < 0) {
+            continue; /* curl polls a connecting socket itself */
+        }
+        fds[n].fd = (curl_socket_t)c->fd;
+        fds[n].events = (short)(r->direct.phase == S3X_HTTP_DIRECT_SENDING ? CURL_WAIT_POLLOUT : CURL_WAIT_POLLIN);
+        fds[n].revents = 0;
+        e->loop.wait_conns[n] = c;
+        ++n;
+    }
+    e->loop.wait_count = n;
+    return n;
+}

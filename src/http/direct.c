@@ -286,6 +286,9 @@ static struct s3x_http_conn *s_take_idle(struct s3x_http_engine *e, const char *
         if (s_idle_alive(c, now)) {
             return c;
         }
+        if (now - c->idle_since_ns <= S_IDLE_MAX_NS) { /* not too old: the server closed it */
+            atomic_fetch_add_explicit(&e->stats.direct_reconnects, 1, memory_order_relaxed);
+        }
         s_close(e, c);
     }
     return NULL;
@@ -564,6 +567,10 @@ static int s_headers_end(struct s3x_http_engine *e, struct s3x_http_request *r) 
     int64_t length = d->framing == S3X_HTTP_FRAME_LENGTH ? (int64_t)d->length : -1;
     if (s3x__http_attempt_headers_done(r, r->status, length) != 0) {
         s3x__http_attempt_finish(e, r, CURLE_OK, 0); /* local_error says why */
+        return -1;
+    }
+    if (atomic_load_explicit(&r->cancel_requested, memory_order_relaxed)) {
+        s3x__http_attempt_finish(e, r, CURLE_OK, S3X_ERR_CANCELED); /* on_headers canceled */
         return -1;
     }
     d->phase = S3X_HTTP_DIRECT_BODY;
@@ -886,6 +893,11 @@ static void s_service_one(struct s3x_http_engine *e, struct s3x_http_conn *c) {
     for (int i = 0; i < S_READ_BUDGET; ++i) {
         int rc = s_read(e, r, c);
         if (rc <= 0) {
+            return;
+        }
+        if (atomic_load_explicit(&r->cancel_requested, memory_order_relaxed)) {
+            /* canceled from a hook (on_headers) or another thread: not one more byte */
+            s3x__http_attempt_finish(e, r, CURLE_OK, S3X_ERR_CANCELED);
             return;
         }
     }

@@ -62,7 +62,8 @@ struct s3x_http_engine_stats {
     uint64_t handles_created;     /* easy handles ever created (<= max_connections) */
     uint64_t tasks_run;           /* executor tasks run with status 0 */
     uint64_t direct_attempts;     /* attempts run on direct connections (direct.c) */
-    uint64_t direct_reconnects;   /* reused direct connections found closed, replaced unseen */
+    uint64_t direct_reconnects;   /* idle direct connections the server had closed (seen before
+                                   * reuse, or failing before any answer byte): replaced unseen */
 };
 
 /* Starts the event thread. Returns 0, S3X_ERR_INVALID_ARGUMENT, S3X_ERR_OOM, S3X_ERR_SYS (thread or

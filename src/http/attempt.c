@@ -718,6 +718,12 @@ static int s_attempt_error(struct s3x_http_request *r, int curl_code, int forced
 
 void s3x__http_attempt_finish(struct s3x_http_engine *e, struct s3x_http_request *r, int curl_code, int forced_error) {
     s_detach(e, r);
+    if (curl_code == CURLE_OK && forced_error == 0 && r->local_error == 0 && !r->headers_done) {
+        /* curl 7.88 reports OK for an answer cut inside its headers ("HTTP/1.1 200 OK\r\nContent-Le"
+         * then close): a receive error, as the direct path reports it. */
+        curl_code = CURLE_RECV_ERROR;
+        snprintf(r->errbuf, sizeof(r->errbuf), "connection closed in the answer's headers");
+    }
     r->last_curl_code = curl_code;
     if ((forced_error != 0 || r->local_error != 0) && r->local_msg[0] != '\0') {
         memcpy(r->errbuf, r->local_msg, sizeof(r->errbuf));

@@ -136,10 +136,10 @@ static struct s3x_http_conn *s_idle_unlink(struct s3x_http_engine *e, struct s3x
     return c;
 }
 
-/* Closes the oldest idle connections while `in_use` connections and the idle ones would pass the
- * limit. */
+/* Closes the oldest idle connections while `in_use` connections and the idle ones would pass
+ * max_connections (direct attempts run only when that is also the per-host limit). */
 static void s_make_room(struct s3x_http_engine *e, uint32_t in_use) {
-    while (e->loop.idle_count > 0 && in_use + e->loop.idle_count > e->max_per_host) {
+    while (e->loop.idle_count > 0 && in_use + e->loop.idle_count > e->max_active) {
         struct s3x_http_conn **link = &e->loop.idle; /* the oldest is last */
         while ((*link)->next != NULL) {
             link = &(*link)->next;
@@ -204,8 +204,11 @@ static size_t s_host_len(const char *authority, size_t len, bool https) {
 }
 
 bool s3x__http_direct_eligible(const struct s3x_http_engine *e, const struct s3x_http_request *r) {
-    if (e->direct_disable || r->sink.kind != S3X_HTTP_SINK_BUFFER || r->body.kind != S3X_HTTP_BODY_NONE ||
-        strcmp(r->method, "GET") != 0) {
+    /* A per-host limit below the total is curl's to enforce: it counts direct connections in its
+     * per-host bundles but only wakes a transfer pending on a full host when one of its own
+     * transfers ends, so a direct connection could leave one waiting for ever. */
+    if (e->direct_disable || e->max_per_host < e->max_active || r->sink.kind != S3X_HTTP_SINK_BUFFER ||
+        r->body.kind != S3X_HTTP_BODY_NONE || strcmp(r->method, "GET") != 0) {
         return false;
     }
     size_t origin_len, authority_len;
@@ -305,6 +308,11 @@ static int s_configure_connect(struct s3x_http_engine *e, struct s3x_http_reques
     CURLcode c = CURLE_OK;
     long connect_ms = (long)(r->connect_timeout_ms ? r->connect_timeout_ms : e->connect_timeout_ms);
     long total_ms = (long)(r->timeout_ms ? r->timeout_ms : e->request_timeout_ms);
+    if (r->direct.deadline_ns != 0) { /* a replacement connection gets what is left of it */
+        uint64_t now = s3x__clock_mono_ns();
+        uint64_t left = r->direct.deadline_ns > now ? (r->direct.deadline_ns - now) / 1000000u : 0;
+        total_ms = left > 0 ? (long)left : 1;
+    }
     S_SET(CURLOPT_URL, url);
     S_SET(CURLOPT_CONNECT_ONLY, 1L);
     S_SET(CURLOPT_BUFFERSIZE, S_RECV_MAX); /* curl_easy_recv reads at most this much at once */
@@ -325,6 +333,9 @@ static int s_configure_connect(struct s3x_http_engine *e, struct s3x_http_reques
     S_SET(CURLOPT_TIMEOUT_MS, total_ms);
     S_SET(CURLOPT_ERRORBUFFER, r->errbuf);
     S_SET(CURLOPT_PRIVATE, (void *)r);
+    if (e->share != NULL) {
+        S_SET(CURLOPT_SHARE, e->share); /* TLS sessions: a new connection resumes, no full handshake */
+    }
     if (c == CURLE_OK) {
         return 0;
     }
@@ -932,7 +943,25 @@ void s3x__http_direct_service(struct s3x_http_engine *e) {
     }
 }
 
+/* Idle connections past their age are closed (the server has likely closed its end: the socket
+ * would sit in CLOSE_WAIT until reused). At most once a second. */
+static void s_sweep_idle(struct s3x_http_engine *e) {
+    uint64_t now = s3x__clock_mono_ns();
+    if (e->loop.idle == NULL || now - e->loop.idle_swept_ns < 1000000000u) {
+        return;
+    }
+    e->loop.idle_swept_ns = now;
+    for (struct s3x_http_conn **link = &e->loop.idle; *link != NULL;) {
+        if (now - (*link)->idle_since_ns > S_IDLE_MAX_NS) {
+            s_close(e, s_idle_unlink(e, link));
+        } else {
+            link = &(*link)->next;
+        }
+    }
+}
+
 uint32_t s3x__http_direct_poll_set(struct s3x_http_engine *e) {
+    s_sweep_idle(e);
     s_bury(e);
     struct curl_waitfd *fds = e->loop.waitfds;
     uint32_t n = 0;

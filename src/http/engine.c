@@ -517,6 +517,9 @@ static void s_curl_global_init(void) {
 }
 
 static void s_free(struct s3x_http_engine *e) {
+    if (e->share != NULL) {
+        curl_share_cleanup(e->share); /* creation failed after the share: destroy did not run */
+    }
     pthread_mutex_destroy(&e->lock);
     s3x__http_direct_clean_up(e);
     s3x_mem_release(e->allocator, e->loop.free_handles);
@@ -590,9 +593,19 @@ static int s_init_multi(struct s3x_http_engine *e) {
     }
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)e->max_active);
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)e->max_per_host);
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)e->max_active); /* idle cache */
+    /* The cache's size counts direct connections too (they are never evicted): twice the slots,
+     * so curl's own idle connections are not closed for them. MAX_TOTAL still bounds all. */
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 2L * (long)e->max_active);
     curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING); /* HTTP/1.1, no h2 */
     e->multi = multi;
+    /* Without it each new direct connection (a new easy handle) would do a full TLS handshake.
+     * Used by the engine thread only: no lock callbacks. Optional: NULL just costs handshakes. */
+    CURLSH *share = curl_share_init();
+    if (share != NULL && curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+        curl_share_cleanup(share);
+        share = NULL;
+    }
+    e->share = share;
     return 0;
 }
 
@@ -661,6 +674,10 @@ int s3x__http_engine_destroy(struct s3x_http_engine *engine) {
     /* The thread is gone: its loop state is ours now. */
     s3x__http_direct_close_all(engine);
     s3x__http_handles_clean_up(engine);
+    if (engine->share != NULL) {
+        curl_share_cleanup(engine->share); /* after every handle that used it */
+        engine->share = NULL;
+    }
     curl_multi_cleanup(engine->multi);
     engine->multi = NULL;
     s3x__http_engine_unref(engine);

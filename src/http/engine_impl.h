@@ -208,6 +208,7 @@ struct s3x_http_engine {
     bool env_proxy_http, env_proxy_https; /* proxy variables were set when the engine started */
     pthread_t thread;
     void *multi; /* CURLM *, used by the engine thread (and curl_multi_wakeup under lock) */
+    void *share; /* CURLSH * of TLS sessions for direct connections (engine thread); NULL if none */
 
     pthread_mutex_t lock;
     atomic_bool inbox_flag; /* raised under lock after each post (and at stop); the loop lowers it */
@@ -236,6 +237,7 @@ struct s3x_http_engine {
         struct s3x_http_conn **wait_conns; /* whose socket each waitfd is */
         uint32_t wait_count;
         bool direct_ready;                /* some busy connection has `ready` set */
+        uint64_t idle_swept_ns;           /* last age sweep of the idle list */
     } loop;
 
     struct { /* written by the engine thread (submitted: any), read by anyone */

@@ -108,6 +108,8 @@ struct s3x_http_direct {
     bool got_bytes;         /* answer bytes arrived this attempt (else a dead reused connection) */
     bool reconnected;       /* this attempt already replaced a dead reused connection */
     bool reusable;          /* set when the answer ended cleanly: the connection goes idle */
+    bool send_failed;       /* sending failed: the answer (if any) is read, else SEND_ERROR */
+    bool body_incomplete;   /* the answer came before the whole request went: not reused */
     bool has_length;
     uint64_t length;        /* Content-Length as received */
     uint64_t body_left;     /* LENGTH: bytes still to come; CHUNKED: of the current chunk */

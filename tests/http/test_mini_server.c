@@ -59,7 +59,7 @@ static size_t s_mini_read_head(int fd, char *buf, size_t cap) {
     return len;
 }
 
-enum t_mini_end { T_MINI_KEEP, T_MINI_CLOSE, T_MINI_RESET };
+enum t_mini_end { T_MINI_KEEP, T_MINI_CLOSE, T_MINI_RESET, T_MINI_LATE_CLOSE };
 
 /* Answers that do not depend on the size asked for. */
 static const struct {
@@ -73,6 +73,9 @@ static const struct {
     {"cut-head", "HTTP/1.1 200 OK\r\nContent-Le", T_MINI_CLOSE},
     {"error-until-close", "HTTP/1.1 403 Forbidden\r\n\r\n<Error><Code>AccessDenied</Code></Error>", T_MINI_CLOSE},
     {"no-content", "HTTP/1.1 204 No Content\r\nX-Note: none\r\n\r\n", T_MINI_KEEP},
+    /* answered before the request's body is read; the body is never read (closed 300 ms later) */
+    {"early-403", "HTTP/1.1 403 Forbidden\r\nContent-Length: 40\r\nConnection: close\r\n\r\n"
+                  "<Error><Code>AccessDenied</Code></Error>", T_MINI_LATE_CLOSE},
 };
 
 /* head, body and tail in one send (one segment on loopback for these sizes). */
@@ -215,6 +218,8 @@ static void *s_mini_conn(void *arg) {
     if (end == T_MINI_RESET) {
         struct linger lg = {1, 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    } else if (end == T_MINI_LATE_CLOSE) {
+        usleep(300 * 1000); /* the client, still sending, sees the answer first */
     }
     pthread_mutex_lock(&m->lock);
     close(fd);

@@ -26,6 +26,8 @@
  *   "error-chunked"     404 with its XML in two chunks, kept; "error-until-close" 403 until close
  *   "bad-chunk"         200 with the chunk size "zz", then closed
  *   "cut-head"          "HTTP/1.1 200 OK\r\nContent-Le", then closed (curl 7.88 calls that a success)
+ *   "early-403"         a 403 (Connection: close) as soon as the head is read, the body never read;
+ *                       closed 300 ms later
  *
  * Invariants: connection i (0 <= i < accepted) has its own thread; fds[i] >= 0 until that thread
  * closes it; `accepted` counts a connection before its first answer can go out, so a client that

@@ -947,9 +947,12 @@ static int s_read_early(struct s3x_http_engine *e, struct s3x_http_request *r, s
     d->phase = S3X_HTTP_DIRECT_HEAD;
     d->body_incomplete = true; /* the connection is out of step if an answer comes now */
     int rc = s_read(e, r, c);
-    if (rc == 0 && d->phase == S3X_HTTP_DIRECT_HEAD && !d->got_bytes) {
+    /* nothing, or only interim answers (a 100 Continue nobody asked for): keep sending */
+    bool nothing = !d->got_bytes || (!r->headers_done && r->status == 0 && c->in_pos == c->in_len);
+    if (rc >= 0 && d->phase == S3X_HTTP_DIRECT_HEAD && d->conn == c && nothing) {
         d->phase = S3X_HTTP_DIRECT_SENDING;
         d->body_incomplete = false;
+        return 0;
     }
     return rc;
 }

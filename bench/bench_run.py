@@ -448,11 +448,11 @@ unset multiplot
         self.section(title, recs, {}, (
             "bench_curl_multi: one thread, one curl multi handle, %d connections each fetching the next %s range, "
             "like s3xfer's event thread but with nothing else. \"copy\": the write callback memcpy's into a "
-            "per-connection part buffer (what s3xfer does, page faults of first touch included); "
-            "\"non-temporal copy\": the same copy with streaming stores (what the engine's buffer sink does); "
+            "per-connection part buffer (what s3xfer's libcurl path does, page faults of first touch included); "
+            "\"non-temporal copy\": the same copy with streaming stores (the libcurl path's buffer sink); "
             "\"2 loops\": the connections split over two threads with a multi handle each (sharded event "
-            "threads); \"no copy\": the callback discards (what receiving straight into part buffers would "
-            "cost). The size is CURLOPT_BUFFERSIZE: s3xfer gives each handle %s (3 MiB over its connections; "
+            "threads); \"no copy\": the callback discards (about what s3xfer's direct connections cost: they "
+            "receive straight into part buffers, src/http/direct.c). The size is CURLOPT_BUFFERSIZE: s3xfer gives each handle %s (3 MiB over its connections; "
             "64 KiB in the reports of 2026-11-25 15:55 and before); libcurl's default is 16 KiB." % (a.connections, human(a.part_size), kib)))
 
     def profile(self):
@@ -487,9 +487,12 @@ unset multiplot
             return "n/a"
         rows = [
             ("busiest thread (the event thread) / all samples", "%.1f %%" % (100.0 * busiest / total)),
-            ("recv() syscalls: kernel copy socket → libcurl's buffer, TCP", first("__libc_recv", "__x64_sys_recvfrom")),
+            ("recv() syscalls: kernel copy socket → part buffer (direct connections), TCP",
+             first("__libc_recv", "__x64_sys_recvfrom")),
             ("  of which the kernel's copy (_copy_to_iter)", first("_copy_to_iter")),
-            ("libcurl write callback: the copy into part buffers (s_write_cb)", first("s_write_cb", "s_write")),
+            ("direct connections: answer parsing and reads (s_service_one)", first("s_service_one")),
+            ("libcurl write callback: copies into part buffers (s_write_cb; none on direct connections)",
+             first("s_write_cb", "s_write")),
             ("  of which memcpy itself", first("__memmove_avx512_unaligned_erms", "__memmove_avx_unaligned_erms",
                                              "__memcpy_avx_unaligned_erms")),
             ("page faults (first touch of pool memory)", first("asm_exc_page_fault")),

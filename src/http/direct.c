@@ -967,8 +967,8 @@ static void s_service_one(struct s3x_http_engine *e, struct s3x_http_conn *c, sh
         return;
     }
     if (r->direct.phase == S3X_HTTP_DIRECT_SENDING && (revents & CURL_WAIT_POLLIN) != 0 &&
-        s_read_early(e, r, c) < 0) {
-        return;
+        (s_read_early(e, r, c) < 0 || r->direct.conn != c)) {
+        return; /* ended (r may be gone), or moved to a replacement connection (c is closed) */
     }
     if (r->direct.phase == S3X_HTTP_DIRECT_SENDING && s_send(e, r, c) <= 0) {
         return;

@@ -71,6 +71,10 @@
  * touches (address space, not memory). A recv returns what the socket holds, ~400 KiB on average
  * on loopback, so 2 MiB rarely binds. */
 #define S_RECV_MAX (2L * 1024 * 1024)
+/* Most one curl_easy_send hands to TLS: curl 7.88 does not let OpenSSL write partially, so an
+ * SSL_write of a whole 8 MiB part would report nothing sent until all of it went (stall detection
+ * would see no progress on a slow link). curl's own path writes its upload buffer (192 KiB). */
+#define S_TLS_SEND_MAX ((size_t)256 * 1024)
 /* Headers of one answer (curl allows 300 KiB). */
 #define S_HEADER_BYTES_MAX ((uint64_t)256 * 1024)
 /* An idle connection older than this is closed rather than reused (curl's CURLOPT_MAXAGE_CONN). */
@@ -375,6 +379,7 @@ static int s_connect(struct s3x_http_engine *e, struct s3x_http_request *r, size
         return S3X_ERR_OOM;
     }
     c->fd = -1;
+    c->tls = origin_len > 5 && strncasecmp(r->url, "https", 5) == 0;
     c->origin = s3x_mem_acquire(e->allocator, origin_len + 2);
     bool staged = s3x__http_buf_reserve(e->allocator, &c->in, S3X_HTTP_DIRECT_STAGING, SIZE_MAX) == 0;
     CURL *h = c->origin != NULL && staged ? curl_easy_init() : NULL;
@@ -420,6 +425,8 @@ static int s_begin(struct s3x_http_engine *e, struct s3x_http_request *r, struct
     r->direct.conn = c;
     r->direct.phase = S3X_HTTP_DIRECT_SENDING;
     r->attempt_sent = 0; /* a replacement connection sends the body again from its start */
+    r->direct.send_failed = false;
+    r->direct.body_incomplete = false;
     r->easy = c->easy;
     r->connected = true;
     s3x__http_attempt_window_start(e, r);
@@ -850,10 +857,10 @@ static int s_grow_staging(struct s3x_http_engine *e, struct s3x_http_request *r,
 }
 
 /* Writes the request head, then a memory body straight from the caller's buffer. Returns 1 (all
- * written), 0 (wait for the socket), -1 (ended). A failure on a fresh connection (or after answer
- * bytes) is not the end: the server may have answered and closed (a 403 before the body, say), so
- * the answer is read; without one the attempt ends with SEND_ERROR. */
-static int s_send(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
+ * written, or sending failed: read the answer next), 0 (wait for the socket). A failure is not
+ * the end: the server may have answered and closed (a 403 before the body, say), so the answer is
+ * read; without one, a kept connection is replaced (s_lost) and a fresh one ends with SEND_ERROR. */
+static int s_send(struct s3x_http_request *r, struct s3x_http_conn *c) {
     for (;;) {
         bool head = c->out_sent < c->out.len;
         const uint8_t *p = head ? c->out.data + c->out_sent : r->body.data + r->attempt_sent;
@@ -862,15 +869,17 @@ static int s_send(struct s3x_http_engine *e, struct s3x_http_request *r, struct 
         if (left == 0) {
             break;
         }
+        if (c->tls && left > S_TLS_SEND_MAX) {
+            left = S_TLS_SEND_MAX; /* the same pointer and length again after AGAIN, as SSL_write wants */
+        }
         size_t n = 0;
         CURLcode code = curl_easy_send(c->easy, p, left, &n);
         if (code == CURLE_AGAIN) {
             return 0;
         }
         if (code != CURLE_OK) {
-            if (!r->direct.got_bytes && c->served > 0 && !r->direct.reconnected) {
-                return s_lost(e, r, CURLE_SEND_ERROR) == 0 ? 0 : -1; /* a kept connection had closed */
-            }
+            /* Read before deciding: an answer the server sent before closing (a 403, a 503
+             * SlowDown) is still queued; without one, s_lost replaces a kept connection. */
             r->direct.send_failed = true;
             r->direct.body_incomplete = true;
             r->direct.phase = S3X_HTTP_DIRECT_HEAD;
@@ -947,9 +956,13 @@ static int s_read_early(struct s3x_http_engine *e, struct s3x_http_request *r, s
     d->phase = S3X_HTTP_DIRECT_HEAD;
     d->body_incomplete = true; /* the connection is out of step if an answer comes now */
     int rc = s_read(e, r, c);
-    /* nothing, or only interim answers (a 100 Continue nobody asked for): keep sending */
-    bool nothing = !d->got_bytes || (!r->headers_done && r->status == 0 && c->in_pos == c->in_len);
-    if (rc >= 0 && d->phase == S3X_HTTP_DIRECT_HEAD && d->conn == c && nothing) {
+    if (rc < 0) {
+        return rc; /* ended: r may be gone */
+    }
+    /* No final status yet: nothing, TLS housekeeping, an interim answer nobody asked for (maybe
+     * split over reads: its bytes wait in staging) or the start of a status line: keep sending. */
+    bool no_final = !r->headers_done && r->status < 200; /* 0: no status line yet */
+    if (d->phase == S3X_HTTP_DIRECT_HEAD && d->conn == c && no_final) {
         d->phase = S3X_HTTP_DIRECT_SENDING;
         d->body_incomplete = false;
         return 0;
@@ -970,7 +983,7 @@ static void s_service_one(struct s3x_http_engine *e, struct s3x_http_conn *c, sh
         (s_read_early(e, r, c) < 0 || r->direct.conn != c)) {
         return; /* ended (r may be gone), or moved to a replacement connection (c is closed) */
     }
-    if (r->direct.phase == S3X_HTTP_DIRECT_SENDING && s_send(e, r, c) <= 0) {
+    if (r->direct.phase == S3X_HTTP_DIRECT_SENDING && s_send(r, c) <= 0) {
         return;
     }
     for (int i = 0; i < S_READ_BUDGET; ++i) {

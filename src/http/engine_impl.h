@@ -92,6 +92,7 @@ struct s3x_http_conn {
     uint32_t served;                  /* complete answers read on it */
     uint64_t idle_since_ns;
     bool ready;                       /* read budget ran out: serviced again without a poll */
+    bool tls;                         /* https: sends are cut to S_TLS_SEND_MAX (direct.c) */
     struct s3x_http_buf out;          /* the request head being written (kept for the next) */
     size_t out_sent;
     struct s3x_http_buf in;           /* staging: S3X_HTTP_DIRECT_STAGING bytes, more for a long line */

@@ -150,7 +150,7 @@ static void test_upload_early_answer(void **state) {
         t_mini_start(&m);
         char url[128];
         snprintf(url, sizeof(url), "%s/0", m.base_url);
-        struct t_req t = {0};
+        struct t_req t = {.release_in_complete = true}; /* as the S3 layer: gone after on_complete */
         t.fault = "early-403";
         s_put(&env, &t, "PUT", url, data, len, 0);
         t_done_wait(&env.done, 1);
@@ -166,6 +166,37 @@ static void test_upload_early_answer(void **state) {
         assert_int_equal(st.direct_attempts, direct ? 1 : 0);
         t_mini_stop(&m);
         assert_int_equal(atomic_load(&m.accepted), 1);
+        t_env_stop(&env);
+    }
+    free(data);
+}
+
+/* An interim answer nobody asked for, split over two segments, arrives while the body is being
+ * sent: the sending goes on, the server reads the whole body and answers 200 (on both paths). */
+static void test_upload_interim_answer(void **state) {
+    size_t len = (size_t)4 << 20;
+    uint8_t *data = s_pattern(len);
+    for (int direct = 1; direct >= 0; --direct) {
+        struct s3x_http_engine_options o = s_options(direct != 0, 1);
+        o.stall_window_ms = 2000;
+        struct t_env env;
+        t_env_bare(&env, state, &o);
+        struct t_mini m;
+        t_mini_start(&m);
+        char url[128];
+        snprintf(url, sizeof(url), "%s/%zu", m.base_url, len);
+        struct t_req t = {0};
+        t.fault = "continue-read";
+        s_put(&env, &t, "PUT", url, data, len, 1);
+        t_done_wait(&env.done, 1);
+        if (t.error != 0) {
+            fail_msg("%s: %s (%s)", direct ? "direct" : "curl", s3x_error_name(t.error), t.curl_message);
+        }
+        assert_int_equal(t.status, 200);
+        assert_int_equal(t.bytes_sent, len);
+        assert_int_equal(t_stats(&env).direct_attempts, direct ? 1 : 0);
+        t_req_release(&t);
+        t_mini_stop(&m);
         t_env_stop(&env);
     }
     free(data);
@@ -219,6 +250,7 @@ int main(int argc, char **argv) {
         S3X_TEST(test_upload_faults),
         S3X_TEST(test_upload_early_answer),
         S3X_TEST(test_upload_kept_connection_closed),
+        S3X_TEST(test_upload_interim_answer),
     };
     return S3X_TEST_MAIN(argc, argv, "http_engine_direct_upload", tests);
 }

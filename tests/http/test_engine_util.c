@@ -158,6 +158,9 @@ static void s_on_complete(struct s3x_http_request *r, const struct s3x_http_resu
     }
     t->error_body[n] = '\0';
     atomic_fetch_add(&t->completions, 1);
+    if (t->release_in_complete) { /* the request may be freed when the engine lets go of it */
+        t->request = s3x__http_request_release(t->request);
+    }
     t_done_add(&t->env->done);
 }
 

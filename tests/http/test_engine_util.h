@@ -66,6 +66,7 @@ struct t_req {
     /* optional extra headers for the request */
     const char *fault;    /* x-fault */
     const char *fault_id; /* x-fault-id */
+    bool release_in_complete; /* on_complete drops the test's reference (as the S3 layer does) */
 };
 
 /* Fills options with the t_req hooks (prepare, on_headers, classify-counting, on_complete) and a

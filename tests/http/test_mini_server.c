@@ -39,24 +39,34 @@ static bool s_send_all(int fd, const void *data, size_t len) {
 }
 
 /* Reads one request head (GETs carry no body; clients here never pipeline). 0 at EOF. */
+/* Reads one request head and nothing past it (a request body stays in the socket for the mode
+ * that reads it): peeks, then consumes exactly up to the blank line. */
 static size_t s_mini_read_head(int fd, char *buf, size_t cap) {
     size_t len = 0;
     buf[0] = '\0';
-    while (strstr(buf, "\r\n\r\n") == NULL) {
+    for (;;) {
         if (len + 1 >= cap) {
             return 0;
         }
-        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
+        ssize_t n = recv(fd, buf + len, cap - 1 - len, MSG_PEEK);
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
             return 0;
         }
-        len += (size_t)n;
+        buf[len + (size_t)n] = '\0';
+        char *end = strstr(buf + (len >= 3 ? len - 3 : 0), "\r\n\r\n");
+        size_t take = end != NULL ? (size_t)(end + 4 - (buf + len)) : (size_t)n;
+        if (recv(fd, buf + len, take, 0) != (ssize_t)take) {
+            return 0;
+        }
+        len += take;
         buf[len] = '\0';
+        if (end != NULL) {
+            return len;
+        }
     }
-    return len;
 }
 
 enum t_mini_end { T_MINI_KEEP, T_MINI_CLOSE, T_MINI_RESET, T_MINI_LATE_CLOSE };
@@ -135,8 +145,27 @@ static bool s_mini_trailers(int fd, const uint8_t *body, size_t size) {
     return ok && s_send_all(fd, last, strlen(last));
 }
 
+/* "continue-read": a 100 Continue split over two segments 100 ms apart, then the request's body of
+ * `size` bytes is read, then a 200 without a body. */
+static bool s_mini_continue_read(int fd, size_t size) {
+    bool ok = s_send_all(fd, "HTTP/1.1 100 Continue\r\n", 23);
+    usleep(100 * 1000);
+    ok = ok && s_send_all(fd, "\r\n", 2);
+    uint8_t chunk[65536];
+    for (size_t got = 0; ok && got < size;) {
+        ssize_t n = recv(fd, chunk, T_MIN(sizeof(chunk), size - got), 0);
+        ok = n > 0;
+        got += ok ? (size_t)n : 0;
+    }
+    const char *answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    return ok && s_send_all(fd, answer, strlen(answer));
+}
+
 /* Answers one request as `mode` says; `nth` counts the connection's requests from 1. */
 static enum t_mini_end s_mini_answer(int fd, const char *mode, size_t size, int nth, bool *ended) {
+    if (strcmp(mode, "continue-read") == 0) {
+        return s_mini_continue_read(fd, size) ? T_MINI_KEEP : T_MINI_CLOSE;
+    }
     if ((strcmp(mode, "drop") == 0 || strcmp(mode, "rst") == 0) && nth > 1) {
         return mode[0] == 'd' ? T_MINI_CLOSE : T_MINI_RESET; /* read, never answered */
     }

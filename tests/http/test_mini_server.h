@@ -28,6 +28,8 @@
  *   "cut-head"          "HTTP/1.1 200 OK\r\nContent-Le", then closed (curl 7.88 calls that a success)
  *   "early-403"         a 403 (Connection: close) as soon as the head is read, the body never read;
  *                       closed 300 ms later
+ *   "continue-read"     "HTTP/1.1 100 Continue\r\n", 100 ms, "\r\n" (an interim answer in two
+ *                       segments, unasked for), then reads an n-byte request body, then 200, kept
  *
  * Invariants: connection i (0 <= i < accepted) has its own thread; fds[i] >= 0 until that thread
  * closes it; `accepted` counts a connection before its first answer can go out, so a client that

@@ -136,37 +136,62 @@ static void test_upload_faults(void **state) {
     free(data);
 }
 
+/* One engine (one connection slot, direct on or off) and a scripted server. */
+struct s_mini_env {
+    struct t_env env;
+    struct t_mini m;
+    bool direct;
+    int done;
+};
+
+static void s_mini_env_start(struct s_mini_env *me, void **state, bool direct, uint32_t stall_ms) {
+    struct s3x_http_engine_options o = s_options(direct, 1);
+    o.stall_window_ms = stall_ms;
+    t_env_bare(&me->env, state, &o);
+    t_mini_start(&me->m);
+    me->direct = direct;
+    me->done = 0;
+}
+
+/* Stops both; the server's counters stay readable. */
+static void s_mini_env_stop(struct s_mini_env *me) {
+    t_mini_stop(&me->m);
+    t_env_stop(&me->env);
+}
+
+/* A PUT of `len` bytes to /<path_size> with `mode` (x-fault) and at most `max_attempts` (0: the
+ * engine's 5), waited for; fails the test unless it ended with `error` after `attempts`. */
+static void s_mini_put(struct s_mini_env *me, struct t_req *t, const char *mode, size_t path_size,
+    const uint8_t *data, size_t len, uint32_t max_attempts, int error, uint32_t attempts) {
+    char url[128];
+    snprintf(url, sizeof(url), "%s/%zu", me->m.base_url, path_size);
+    t->fault = mode;
+    s_put(&me->env, t, "PUT", url, data, len, max_attempts);
+    t_done_wait(&me->env.done, ++me->done);
+    if (t->error != error) {
+        fail_msg("%s (%s): %s (%s)", mode, me->direct ? "direct" : "curl", s3x_error_name(t->error),
+            t->curl_message);
+    }
+    assert_int_equal(t->attempts, attempts);
+}
+
 /* The server answers 403 as soon as it has the head and never reads the 8 MiB body: the sender
  * stops, the answer and its XML are reported (not a send error), not retried, and the connection
- * is not used again; the next PUT works. */
+ * is not used again. The request is released inside on_complete, as the S3 layer does. */
 static void test_upload_early_answer(void **state) {
     size_t len = (size_t)8 << 20;
     uint8_t *data = s_pattern(len);
     for (int direct = 1; direct >= 0; --direct) {
-        struct s3x_http_engine_options o = s_options(direct != 0, 1);
-        struct t_env env;
-        t_env_bare(&env, state, &o);
-        struct t_mini m;
-        t_mini_start(&m);
-        char url[128];
-        snprintf(url, sizeof(url), "%s/0", m.base_url);
-        struct t_req t = {.release_in_complete = true}; /* as the S3 layer: gone after on_complete */
-        t.fault = "early-403";
-        s_put(&env, &t, "PUT", url, data, len, 0);
-        t_done_wait(&env.done, 1);
-        if (t.error != S3X_ERR_HTTP_STATUS) {
-            fail_msg("%s: %s (%s)", direct ? "direct" : "curl", s3x_error_name(t.error), t.curl_message);
-        }
+        struct s_mini_env me;
+        s_mini_env_start(&me, state, direct != 0, 0);
+        struct t_req t = {.release_in_complete = true};
+        s_mini_put(&me, &t, "early-403", 0, data, len, 0, S3X_ERR_HTTP_STATUS, 1); /* not retried */
         assert_int_equal(t.status, 403);
-        assert_int_equal(t.attempts, 1);
         assert_string_equal(t.error_body, "<Error><Code>AccessDenied</Code></Error>");
         assert_true(t.bytes_sent < len);
-        t_req_release(&t);
-        struct s3x_http_engine_stats st = t_stats(&env);
-        assert_int_equal(st.direct_attempts, direct ? 1 : 0);
-        t_mini_stop(&m);
-        assert_int_equal(atomic_load(&m.accepted), 1);
-        t_env_stop(&env);
+        assert_int_equal(t_stats(&me.env).direct_attempts, direct ? 1 : 0);
+        s_mini_env_stop(&me);
+        assert_int_equal(atomic_load(&me.m.accepted), 1);
     }
     free(data);
 }
@@ -177,27 +202,15 @@ static void test_upload_interim_answer(void **state) {
     size_t len = (size_t)4 << 20;
     uint8_t *data = s_pattern(len);
     for (int direct = 1; direct >= 0; --direct) {
-        struct s3x_http_engine_options o = s_options(direct != 0, 1);
-        o.stall_window_ms = 2000;
-        struct t_env env;
-        t_env_bare(&env, state, &o);
-        struct t_mini m;
-        t_mini_start(&m);
-        char url[128];
-        snprintf(url, sizeof(url), "%s/%zu", m.base_url, len);
+        struct s_mini_env me;
+        s_mini_env_start(&me, state, direct != 0, 2000);
         struct t_req t = {0};
-        t.fault = "continue-read";
-        s_put(&env, &t, "PUT", url, data, len, 1);
-        t_done_wait(&env.done, 1);
-        if (t.error != 0) {
-            fail_msg("%s: %s (%s)", direct ? "direct" : "curl", s3x_error_name(t.error), t.curl_message);
-        }
+        s_mini_put(&me, &t, "continue-read", len, data, len, 1, 0, 1);
         assert_int_equal(t.status, 200);
         assert_int_equal(t.bytes_sent, len);
-        assert_int_equal(t_stats(&env).direct_attempts, direct ? 1 : 0);
+        assert_int_equal(t_stats(&me.env).direct_attempts, direct ? 1 : 0);
         t_req_release(&t);
-        t_mini_stop(&m);
-        t_env_stop(&env);
+        s_mini_env_stop(&me);
     }
     free(data);
 }
@@ -205,41 +218,37 @@ static void test_upload_interim_answer(void **state) {
 /* A kept connection the server closes when the next request (a PUT from memory) arrives: the
  * closing is seen while the body is being sent (readable), the request goes again on a new
  * connection within the same attempt, and succeeds (that server answers without reading a body).
- * Here the direct path does better than libcurl's: curl 7.88 replaces a dead kept connection only
- * before any body byte went, so with one attempt allowed it fails with a send error (the engine's
- * retry covers it when attempts remain). */
+ * The direct path always does; libcurl 7.88 replaces a dead kept connection only when it notices
+ * before the body went (timing: here sometimes yes, sometimes a send error with one attempt
+ * allowed; the engine's retry covers it when attempts remain), so its outcome is checked loosely. */
 static void test_upload_kept_connection_closed(void **state) {
     size_t len = (size_t)1 << 20;
     uint8_t *data = s_pattern(len);
     for (int direct = 1; direct >= 0; --direct) {
-        struct s3x_http_engine_options o = s_options(direct != 0, 1);
-        struct t_env env;
-        t_env_bare(&env, state, &o);
-        struct t_mini m;
-        t_mini_start(&m);
-        char url[128];
-        snprintf(url, sizeof(url), "%s/100", m.base_url);
-        int done = 0;
+        struct s_mini_env me;
+        s_mini_env_start(&me, state, direct != 0, 0);
         struct t_get first = {0};
-        t_get_mini(&env, &m, &first, "drop", 100, 100, &done); /* keeps connection 1 */
+        t_get_mini(&me.env, &me.m, &first, "drop", 100, 100, &me.done); /* keeps connection 1 */
         t_expect_ok(&first, 200, 0, 100, 1);
         t_get_release(&first);
         struct t_req t = {0};
-        t.fault = "drop";
-        s_put(&env, &t, "PUT", url, data, len, 1);
-        t_done_wait(&env.done, ++done);
-        if (t.error != (direct ? 0 : S3X_ERR_HTTP_SEND)) {
-            fail_msg("%s: %s (%s)", direct ? "direct" : "curl", s3x_error_name(t.error), t.curl_message);
+        if (direct) {
+            s_mini_put(&me, &t, "drop", 100, data, len, 1, 0, 1);
+        } else {
+            char url[128];
+            snprintf(url, sizeof(url), "%s/100", me.m.base_url);
+            t.fault = "drop";
+            s_put(&me.env, &t, "PUT", url, data, len, 1);
+            t_done_wait(&me.env.done, ++me.done);
+            assert_true(t.error == 0 || t.error == S3X_ERR_HTTP_SEND);
         }
-        assert_int_equal(t.status, direct ? 200 : 0);
-        assert_int_equal(t.attempts, 1);
-        struct s3x_http_engine_stats st = t_stats(&env);
+        assert_int_equal(t.status, t.error == 0 ? 200 : 0);
+        struct s3x_http_engine_stats st = t_stats(&me.env);
         assert_int_equal(st.direct_attempts, direct ? 2 : 0);
         assert_int_equal(st.direct_reconnects, direct ? 1 : 0);
         t_req_release(&t);
-        t_mini_stop(&m);
-        assert_int_equal(atomic_load(&m.accepted), direct ? 2 : 1);
-        t_env_stop(&env);
+        s_mini_env_stop(&me);
+        assert_int_equal(atomic_load(&me.m.accepted), t.error == 0 ? 2 : 1);
     }
     free(data);
 }

@@ -13,8 +13,10 @@
  *   the busy direct connections' sockets as extra descriptors, until the nearest of: curl's own
  *   timeout, our nearest timer, a wakeup, a ready direct socket.
  *
- * Slots. At most max_active requests own an easy handle (ACTIVE); the rest wait in `queue` (FIFO),
- * so curl never holds transfers pending for a connection and easy handles never exceed
+ * Slots. At most max_active requests are ACTIVE (an easy handle, or a direct connection); the rest
+ * wait in `queue` (FIFO), so curl never holds transfers pending for a connection (except with a
+ * per-host limit below max_connections: curl then holds a host's excess until one of its own
+ * transfers there ends; direct connections are not used then) and easy handles never exceed
  * max_active (they are recycled through a free list). Example: max_connections 8, 64 submitted ->
  * 8 ACTIVE, 56 QUEUED; as each finishes, the oldest queued one starts on the freed handle and
  * (keep-alive) on the freed connection: 64 requests, 8 handles, 8 connections.

@@ -136,6 +136,38 @@ static void test_upload_faults(void **state) {
     free(data);
 }
 
+/* Over TLS to a server reading 64 KiB every 2 ms (~30 MB/s): a 64 MiB part is being sent for
+ * ~2 s (the socket buffers take the first ~10 MiB at once; what they hold drains in ~0.3 s at the
+ * end) and must show progress within every 1 s stall window. On the direct path
+ * each send hands OpenSSL at most 256 KiB (curl 7.88 does not enable partial writes: one SSL_write
+ * of the whole part would count nothing sent until all of it went: "stalled"). */
+static void test_upload_tls_slow_reader(void **state) {
+    size_t len = (size_t)64 << 20;
+    uint8_t *data = s_pattern(len);
+    for (int direct = 1; direct >= 0; --direct) {
+        struct s3x_http_engine_options o = s_options(direct != 0, 1);
+        o.stall_window_ms = 1000;
+        o.ca_file = s3x_fault_server_ca_file();
+        struct t_env env;
+        t_env_start_tls(&env, state, &o);
+        char url[128];
+        struct t_req t = {0};
+        t.fault = "slow-upload; interval_ms=2";
+        s_put(&env, &t, "PUT", t_url(&env, "/sink/tls", url, sizeof(url)), data, len, 1);
+        t_done_wait(&env.done, 1);
+        if (t.error != 0) {
+            fail_msg("%s: %s (%s)", direct ? "direct" : "curl", s3x_error_name(t.error), t.curl_message);
+        }
+        s_check_sink(&t, len);
+        struct s3x_http_engine_stats st = t_stats(&env);
+        assert_int_equal(st.direct_attempts, direct ? 1 : 0);
+        assert_int_equal(st.stalls, 0);
+        t_req_release(&t);
+        t_env_stop(&env);
+    }
+    free(data);
+}
+
 /* One engine (one connection slot, direct on or off) and a scripted server. */
 struct s_mini_env {
     struct t_env env;
@@ -260,6 +292,7 @@ int main(int argc, char **argv) {
         S3X_TEST(test_upload_early_answer),
         S3X_TEST(test_upload_kept_connection_closed),
         S3X_TEST(test_upload_interim_answer),
+        S3X_TEST(test_upload_tls_slow_reader),
     };
     return S3X_TEST_MAIN(argc, argv, "http_engine_direct_upload", tests);
 }

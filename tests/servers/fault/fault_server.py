@@ -58,6 +58,7 @@ Faults (FAULTS, data-driven) are chosen per request in one of two ways.
   reset              read the request, then reset the connection (RST) before any header
   reset-upload       reset after `after` bytes of the request body (default 0)
   stall-upload       stop reading the request body after `after` bytes; hold until the client goes
+  slow-upload        read the request body 64 KiB at a time, `interval_ms` (50) apart (~1.3 MB/s)
   reset-mid-body     send the headers and `after` body bytes (default half), then RST
   short-body         declare Content-Length L, send L-`missing` bytes (default half), then close
                      (these body faults, and stall, always withhold at least the last byte)
@@ -451,6 +452,7 @@ FAULTS = {
     "reset": ("reset", None),
     "reset-upload": ("upload", "reset"),
     "stall-upload": ("upload", "stall"),
+    "slow-upload": ("upload", "slow"),
     "reset-mid-body": ("deliver", "reset"),
     "short-body": ("deliver", "short"),
     "stall": ("deliver", "stall"),
@@ -588,7 +590,8 @@ class Handler(BaseHTTPRequestHandler):
         digest = hashlib.sha256()
         keep = []
         kept = 0
-        limit = int(params.get("after", 0)) if upload_fault else None
+        limit = int(params.get("after", 0)) if upload_fault in ("reset", "stall") else None
+        pause = int(params.get("interval_ms", 50)) / 1000.0 if upload_fault == "slow" else 0
         for piece in self.body_pieces():
             if limit is not None and body.length + len(piece) > limit:
                 piece = piece[:limit - body.length]
@@ -599,6 +602,8 @@ class Handler(BaseHTTPRequestHandler):
                 kept += len(keep[-1])
             if limit is not None and body.length >= limit:
                 break
+            if pause:
+                time.sleep(pause)
         if upload_fault == "reset":
             self.reset()
         if upload_fault == "stall":

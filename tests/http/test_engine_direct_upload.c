@@ -252,7 +252,8 @@ static void test_upload_interim_answer(void **state) {
  * connection within the same attempt, and succeeds (that server answers without reading a body).
  * The direct path always does; libcurl 7.88 replaces a dead kept connection only when it notices
  * before the body went (timing: here sometimes yes, sometimes a send error with one attempt
- * allowed; the engine's retry covers it when attempts remain), so its outcome is checked loosely. */
+ * allowed; the engine's retry covers it when attempts remain), so its outcome is checked loosely:
+ * the direct path is what this test holds to the behaviour. */
 static void test_upload_kept_connection_closed(void **state) {
     size_t len = (size_t)1 << 20;
     uint8_t *data = s_pattern(len);
@@ -272,15 +273,20 @@ static void test_upload_kept_connection_closed(void **state) {
             t.fault = "drop";
             s_put(&me.env, &t, "PUT", url, data, len, 1);
             t_done_wait(&me.env.done, ++me.done);
-            assert_true(t.error == 0 || t.error == S3X_ERR_HTTP_SEND);
+            /* whatever curl makes of it (seen: 200; a send error; a send error after the 200
+             * arrived, as this server answers without reading the body): once, and no crash */
+            assert_int_equal(atomic_load(&t.completions), 1);
+            assert_true(t.error == 0 || t.error == S3X_ERR_HTTP_SEND || t.error == S3X_ERR_HTTP_RECV);
         }
-        assert_int_equal(t.status, t.error == 0 ? 200 : 0);
         struct s3x_http_engine_stats st = t_stats(&me.env);
         assert_int_equal(st.direct_attempts, direct ? 2 : 0);
         assert_int_equal(st.direct_reconnects, direct ? 1 : 0);
         t_req_release(&t);
         s_mini_env_stop(&me);
-        assert_int_equal(atomic_load(&me.m.accepted), t.error == 0 ? 2 : 1);
+        if (direct) {
+            assert_int_equal(t.status, 200);
+            assert_int_equal(atomic_load(&me.m.accepted), 2);
+        }
     }
     free(data);
 }

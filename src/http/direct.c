@@ -1,8 +1,9 @@
-/* Direct receive: GETs into a buffer sink on connections the engine drives itself, so a part's
- * bytes go from the socket (or TLS) straight into the part buffer, with no copy out of libcurl's
- * receive buffer. libcurl still resolves, connects, does TLS and moves the bytes (a CONNECT_ONLY
- * transfer, then curl_easy_send / curl_easy_recv); this file writes the HTTP/1.1 request head and
- * reads the answer. Everything here runs on the engine thread.
+/* Direct connections: download and upload parts on connections the engine drives itself, so a
+ * part's bytes go from the socket (or TLS) straight into the part buffer and back out of it, with
+ * no copy through libcurl's buffers. libcurl still resolves, connects, does TLS and moves the bytes
+ * (a CONNECT_ONLY transfer, then curl_easy_send / curl_easy_recv). This file owns the connections
+ * (opening, keeping, replacing, closing, polling), the request head and the sending;
+ * direct_answer.c reads the answer. Everything here runs on the engine thread.
  *
  * Which attempts. A GET with no body into a BUFFER sink (a download part: received straight into
  * it), or a PUT/POST of a MEMORY body (an upload part: sent straight from it; no Expect,
@@ -30,29 +31,20 @@
  * server closed it meanwhile) is replaced once within the attempt, unseen (direct_reconnects), as
  * curl does for its own connections. Limits: direct connections count against max_connections
  * with libcurl's: before any new connection, idle direct ones are closed until
- * active + idle <= max_connections_per_host (conservative: it ignores hosts).
+ * active + idle <= max_connections (direct attempts run only when that is also the per-host limit).
  *
- * An answer. The request head is formatted into the connection's `out` buffer (kept, so the steady
- * state allocates nothing): "GET <path?query> HTTP/1.1", Host (from the URL, ":port" only when not
+ * The request head is formatted into the connection's `out` buffer (kept, so the steady state
+ * allocates nothing): "<METHOD> <path?query> HTTP/1.1", Host (from the URL, ":port" only when not
  * the scheme's default, as curl and the signer do; or the request's own Host header), curl's
- * default Accept header unless one is set, then the request's headers. The answer is read into the staging buffer
- * `in` and parsed line by line (1xx answers skipped; headers stored as curl's would be). Then:
- *   2xx with Content-Length or until-close framing: whatever followed the headers in staging is
- *     copied, then each curl_easy_recv reads straight into sink.buffer + attempt_received, at most
- *     the bytes still due;
- *   chunked bodies and non-2xx bodies go through staging (rare; small).
- * Example: an 8 MiB range on loopback: one recv of ~300 bytes of headers plus the first ~16 KiB of
- * body into staging, 16 KiB copied, then ~20 recvs of ~400 KiB each straight into the buffer.
+ * default Accept header unless one is set, Content-Length for a body, then the request's headers
+ * (no Expect). Reading the answer: direct_answer.c.
  *
  * Fairness. A ready connection is read at most S_READ_BUDGET times per loop iteration; if it had
  * more it is marked `ready` and serviced again without waiting for poll (also needed for TLS,
  * where decrypted bytes can wait inside OpenSSL while the socket is not readable).
  *
- * Failures map to the curl codes curl would give (PARTIAL_FILE for a short body, GOT_NOTHING for
- * an empty answer, RECV_ERROR, SEND_ERROR, WEIRD_SERVER_REPLY for a malformed answer,
- * OPERATION_TIMEDOUT for the total limit), so classification and retries are the same. Lifetime:
- * a closed connection's memory waits in the graveyard until the next poll set is built, because
- * the last poll's table may still name it.
+ * Lifetime: a closed connection's memory waits in the graveyard until the next poll set is
+ * built, because the last poll's table may still name it.
  */
 #include "engine_impl.h"
 
@@ -75,14 +67,8 @@
  * SSL_write of a whole 8 MiB part would report nothing sent until all of it went (stall detection
  * would see no progress on a slow link). curl's own path writes its upload buffer (192 KiB). */
 #define S_TLS_SEND_MAX ((size_t)256 * 1024)
-/* Headers of one answer (curl allows 300 KiB). */
-#define S_HEADER_BYTES_MAX ((uint64_t)256 * 1024)
 /* An idle connection older than this is closed rather than reused (curl's CURLOPT_MAXAGE_CONN). */
 #define S_IDLE_MAX_NS ((uint64_t)118 * 1000 * 1000 * 1000)
-
-enum { S_CHUNK_SIZE = 0, S_CHUNK_DATA, S_CHUNK_DATA_END, S_CHUNK_TRAILER };
-
-static void s_fail_local(struct s3x_http_engine *e, struct s3x_http_request *r, int error, const char *msg);
 
 /* --- tables -------------------------------------------------------------------------------- */
 
@@ -476,7 +462,7 @@ bool s3x__http_direct_connected(struct s3x_http_engine *e, struct s3x_http_reque
     c->fd = (int)fd;
     int rc = s_begin(e, r, c);
     if (rc != 0) {
-        s_fail_local(e, r, rc, "no memory for the request head");
+        s3x__http_direct_fail(e, r, rc, "no memory for the request head");
     }
     return true;
 }
@@ -503,299 +489,9 @@ void s3x__http_direct_detach(struct s3x_http_engine *e, struct s3x_http_request 
     }
 }
 
-/* --- reading the answer -------------------------------------------------------------------- */
-
-/* Ends the attempt with a curl code (0: the answer is complete) and a message for the result. */
-static void s_end(struct s3x_http_engine *e, struct s3x_http_request *r, CURLcode code, const char *msg) {
-    if (msg != NULL && r->errbuf[0] == '\0') {
-        snprintf(r->errbuf, sizeof(r->errbuf), "%s", msg);
-    }
-    s3x__http_attempt_finish(e, r, (int)code, 0);
-}
-
-/* Ends the attempt with an error of ours (not a curl code: classified as the curl path's hooks). */
-static void s_fail_local(struct s3x_http_engine *e, struct s3x_http_request *r, int error, const char *msg) {
-    r->local_error = error;
-    snprintf(r->local_msg, sizeof(r->local_msg), "%s", msg);
-    s3x__http_attempt_finish(e, r, CURLE_OK, 0);
-}
-
-/* Ends an answer that arrived whole. */
-static void s_complete(struct s3x_http_engine *e, struct s3x_http_request *r) {
-    struct s3x_http_direct *d = &r->direct;
-    struct s3x_http_conn *c = d->conn;
-    d->reusable = d->http11 && d->keep_alive && d->framing != S3X_HTTP_FRAME_CLOSE && c->in_pos == c->in_len &&
-                  !d->body_incomplete;
-    s3x__http_attempt_finish(e, r, CURLE_OK, 0);
-}
-
-static bool s_token_has(const char *value, const char *token) {
-    size_t n = strlen(token);
-    for (const char *p = value; *p != '\0';) {
-        while (*p == ' ' || *p == '\t' || *p == ',') {
-            ++p;
-        }
-        size_t len = strcspn(p, ",");
-        size_t trimmed = len;
-        while (trimmed > 0 && (p[trimmed - 1] == ' ' || p[trimmed - 1] == '\t')) {
-            --trimmed;
-        }
-        if (trimmed == n && strncasecmp(p, token, n) == 0) {
-            return true;
-        }
-        p += len;
-    }
-    return false;
-}
-
-/* Content-Length: digits only, no overflow. */
-static bool s_parse_length(const char *v, uint64_t *out) {
-    uint64_t n = 0;
-    if (*v == '\0') {
-        return false;
-    }
-    for (; *v != '\0'; ++v) {
-        if (*v < '0' || *v > '9' || n > (UINT64_MAX - 9) / 10) {
-            return false;
-        }
-        n = n * 10 + (uint64_t)(*v - '0');
-    }
-    *out = n;
-    return true;
-}
-
-/* "HTTP/1.x SSS reason": a new answer starts (interim or final). */
-static int s_status_line(struct s3x_http_request *r, const char *line, size_t len) {
-    if (len < 12 || memcmp(line, "HTTP/1.", 7) != 0 || (line[7] != '0' && line[7] != '1') || line[8] != ' ' ||
-        line[9] < '1' || line[9] > '5' || line[10] < '0' || line[10] > '9' || line[11] < '0' || line[11] > '9' ||
-        (len > 12 && line[12] != ' ' && line[12] != '\r' && line[12] != '\n')) {
-        return -1;
-    }
-    s3x__http_response_reset(r);
-    r->headers_done = false;
-    r->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-    r->direct.http11 = line[7] == '1';
-    r->direct.keep_alive = true;
-    r->direct.has_length = false;
-    r->direct.framing = S3X_HTTP_FRAME_CLOSE;
-    return 0;
-}
-
-/* The blank line after the headers: an interim answer is dropped, a final one chooses its framing
- * and tells the hooks. Returns 1 (interim: more headers follow), 0, or -1 (attempt ended). */
-static int s_headers_end(struct s3x_http_engine *e, struct s3x_http_request *r) {
-    struct s3x_http_direct *d = &r->direct;
-    if (r->status >= 100 && r->status <= 199) {
-        return 1;
-    }
-    const char *te = s3x__http_request_response_header(r, "Transfer-Encoding");
-    const char *conn = s3x__http_request_response_header(r, "Connection");
-    if (conn != NULL && s_token_has(conn, "close")) {
-        d->keep_alive = false;
-    }
-    if (r->status == 204 || r->status == 304) {
-        d->framing = S3X_HTTP_FRAME_NONE;
-    } else if (te != NULL) {
-        if (!s_token_has(te, "chunked")) {
-            s_end(e, r, CURLE_WEIRD_SERVER_REPLY, "unsupported Transfer-Encoding in the answer");
-            return -1;
-        }
-        d->framing = S3X_HTTP_FRAME_CHUNKED;
-        d->chunk_state = S_CHUNK_SIZE;
-        d->has_length = false;
-    } else if (d->has_length) {
-        d->framing = S3X_HTTP_FRAME_LENGTH;
-        d->body_left = d->length;
-    }
-    int64_t length = d->framing == S3X_HTTP_FRAME_LENGTH ? (int64_t)d->length : -1;
-    if (s3x__http_attempt_headers_done(r, r->status, length) != 0) {
-        s3x__http_attempt_finish(e, r, CURLE_OK, 0); /* local_error says why */
-        return -1;
-    }
-    if (atomic_load_explicit(&r->cancel_requested, memory_order_relaxed)) {
-        s3x__http_attempt_finish(e, r, CURLE_OK, S3X_ERR_CANCELED); /* on_headers canceled */
-        return -1;
-    }
-    d->phase = S3X_HTTP_DIRECT_BODY;
-    if (d->framing == S3X_HTTP_FRAME_NONE || (d->framing == S3X_HTTP_FRAME_LENGTH && d->body_left == 0)) {
-        s_complete(e, r);
-        return -1;
-    }
-    return 0;
-}
-
-/* One header line (without its line end). Returns 0, 1 (interim answer ended), -1 (ended). */
-static int s_header_line(struct s3x_http_engine *e, struct s3x_http_request *r, char *line, size_t len) {
-    struct s3x_http_direct *d = &r->direct;
-    if (!r->headers_done && r->status == 0) {
-        if (s_status_line(r, line, len) != 0) {
-            s_end(e, r, CURLE_WEIRD_SERVER_REPLY, "malformed status line in the answer");
-            return -1;
-        }
-        return 0;
-    }
-    if (len == 0) {
-        int rc = s_headers_end(e, r);
-        if (rc == 1) {
-            r->status = 0; /* the next line is a status line again */
-        }
-        return rc < 0 ? -1 : 0;
-    }
-    if (line[0] == ' ' || line[0] == '\t') {
-        s_end(e, r, CURLE_WEIRD_SERVER_REPLY, "folded header line in the answer");
-        return -1;
-    }
-    int rc = s3x__http_response_add_header_line(r, line, len);
-    if (rc != 0) {
-        s_fail_local(e, r, rc, "response headers too large or out of memory");
-        return -1;
-    }
-    if (len > 15 && strncasecmp(line, "content-length:", 15) == 0) {
-        const char *name = NULL, *v = NULL;
-        uint64_t n = 0;
-        if (!s3x__http_request_response_header_at(r, r->resp_header_count - 1, &name, &v) || !s_parse_length(v, &n) || (d->has_length && n != d->length)) {
-            s_end(e, r, CURLE_WEIRD_SERVER_REPLY, "bad Content-Length in the answer");
-            return -1;
-        }
-        d->has_length = true;
-        d->length = n;
-    }
-    return 0;
-}
-
-/* Parses header lines from staging. Returns 0 (need more bytes or now in the body), -1 (ended). */
-static int s_parse_head(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
-    while (r->direct.phase == S3X_HTTP_DIRECT_HEAD) {
-        uint8_t *start = c->in.data + c->in_pos;
-        uint8_t *nl = memchr(start, '\n', c->in_len - c->in_pos);
-        if (nl == NULL) {
-            if (c->in_pos == 0 && c->in_len >= S_HEADER_BYTES_MAX) {
-                s_fail_local(e, r, S3X_ERR_HTTP_PROTOCOL, "header line longer than 256 KiB in the answer");
-                return -1;
-            }
-            return 0;
-        }
-        size_t consumed = (size_t)(nl - start) + 1;
-        size_t len = consumed - 1;
-        if (len > 0 && start[len - 1] == '\r') {
-            --len;
-        }
-        c->in_pos += consumed;
-        r->moved += consumed;
-        r->direct.header_bytes += consumed;
-        if (r->direct.header_bytes > S_HEADER_BYTES_MAX) { /* as the curl path: kept headers overflow */
-            s_fail_local(e, r, S3X_ERR_HTTP_PROTOCOL, "answer headers larger than 256 KiB");
-            return -1;
-        }
-        start[len] = '\0';
-        if (s_header_line(e, r, (char *)start, len) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Hex chunk size line "1a2b[;ext]". */
-static bool s_parse_chunk_size(const char *line, uint64_t *out) {
-    uint64_t n = 0;
-    size_t digits = 0;
-    for (; *line != '\0' && *line != ';' && *line != ' ' && *line != '\t'; ++line, ++digits) {
-        int v = (*line >= '0' && *line <= '9') ? *line - '0'
-                : (*line >= 'a' && *line <= 'f') ? *line - 'a' + 10
-                : (*line >= 'A' && *line <= 'F') ? *line - 'A' + 10
-                                                 : -1;
-        if (v < 0 || n > (UINT64_MAX >> 4)) {
-            return false;
-        }
-        n = (n << 4) | (uint64_t)v;
-    }
-    *out = n;
-    return digits > 0;
-}
-
-/* Body bytes waiting in staging. Returns 0 (all taken, or a chunk line is incomplete), -1 (the
- * attempt ended). */
-static int s_body_staged(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
-    struct s3x_http_direct *d = &r->direct;
-    while (c->in_pos < c->in_len) {
-        uint8_t *p = c->in.data + c->in_pos;
-        size_t avail = c->in_len - c->in_pos;
-        if (d->framing == S3X_HTTP_FRAME_CHUNKED && d->chunk_state != S_CHUNK_DATA) {
-            uint8_t *nl = memchr(p, '\n', avail);
-            if (nl == NULL) {
-                if (c->in_pos == 0 && c->in_len >= S_HEADER_BYTES_MAX) {
-                    s_end(e, r, CURLE_RECV_ERROR, "chunk line longer than 256 KiB");
-                    return -1;
-                }
-                return 0;
-            }
-            size_t consumed = (size_t)(nl - p) + 1, len = consumed - 1;
-            if (len > 0 && p[len - 1] == '\r') {
-                --len;
-            }
-            p[len] = '\0';
-            c->in_pos += consumed;
-            r->moved += consumed;
-            if (d->chunk_state == S_CHUNK_SIZE) {
-                if (!s_parse_chunk_size((const char *)p, &d->body_left)) {
-                    s_end(e, r, CURLE_RECV_ERROR, "malformed chunk size in the answer"); /* curl's code */
-                    return -1;
-                }
-                d->chunk_state = d->body_left == 0 ? S_CHUNK_TRAILER : S_CHUNK_DATA;
-            } else if (d->chunk_state == S_CHUNK_DATA_END) {
-                if (len != 0) {
-                    s_end(e, r, CURLE_RECV_ERROR, "chunk data longer than its size");
-                    return -1;
-                }
-                d->chunk_state = S_CHUNK_SIZE;
-            } else if (len == 0) { /* the empty line after the trailers */
-                s_complete(e, r);
-                return -1;
-            }
-            continue;
-        }
-        size_t take = avail;
-        if (d->framing != S3X_HTTP_FRAME_CLOSE && take > d->body_left) {
-            take = (size_t)d->body_left;
-        }
-        if (s3x__http_attempt_body(r, p, take) != 0) {
-            s3x__http_attempt_finish(e, r, CURLE_OK, 0);
-            return -1;
-        }
-        c->in_pos += take;
-        if (d->framing != S3X_HTTP_FRAME_CLOSE) {
-            d->body_left -= take;
-            if (d->body_left == 0 && d->framing == S3X_HTTP_FRAME_LENGTH) {
-                s_complete(e, r); /* bytes beyond the body stay: the connection is not reused */
-                return -1;
-            }
-            if (d->body_left == 0) {
-                d->chunk_state = S_CHUNK_DATA_END;
-            }
-        }
-    }
-    c->in_pos = c->in_len = 0;
-    return 0;
-}
-
-/* Whether the next read goes straight into the sink's buffer, and how much it may take. */
-static size_t s_direct_room(const struct s3x_http_request *r, const struct s3x_http_conn *c) {
-    const struct s3x_http_direct *d = &r->direct;
-    if (d->phase != S3X_HTTP_DIRECT_BODY || !r->status_ok || r->sink.kind != S3X_HTTP_SINK_BUFFER ||
-        c->in_pos != c->in_len ||
-        (d->framing != S3X_HTTP_FRAME_LENGTH && d->framing != S3X_HTTP_FRAME_CLOSE)) {
-        return 0;
-    }
-    size_t room = r->sink.capacity - (size_t)r->attempt_received;
-    if (d->framing == S3X_HTTP_FRAME_LENGTH && d->body_left < room) {
-        room = (size_t)d->body_left; /* headers_done checked length <= capacity */
-    }
-    return room;
-}
-
 /* The server closed the connection (n == 0) or it failed (code). Returns -1 (ended) or 0 (a
  * replacement connection is being opened). */
-static int s_lost(struct s3x_http_engine *e, struct s3x_http_request *r, CURLcode code) {
+int s3x__http_direct_lost(struct s3x_http_engine *e, struct s3x_http_request *r, int code) {
     struct s3x_http_direct *d = &r->direct;
     struct s3x_http_conn *c = d->conn;
     if (!d->got_bytes && c->served > 0 && !d->reconnected) {
@@ -808,52 +504,37 @@ static int s_lost(struct s3x_http_engine *e, struct s3x_http_request *r, CURLcod
         atomic_fetch_add_explicit(&e->stats.direct_reconnects, 1, memory_order_relaxed);
         int rc = s_connect(e, r, origin_len, e->loop.active); /* r is counted already */
         if (rc != 0) { /* phase is not OFF: finish detaches (no connection) */
-            s_fail_local(e, r, rc, "could not open a new connection");
+            s3x__http_direct_fail(e, r, rc, "could not open a new connection");
             return -1;
         }
         s3x__http_timer_disarm(e, r); /* the stall window starts again once connected */
         return 0;
     }
     if (d->send_failed && !d->got_bytes) {
-        s_end(e, r, CURLE_SEND_ERROR, "sending the request failed");
+        s3x__http_direct_end(e, r, CURLE_SEND_ERROR, "sending the request failed");
         return -1;
     }
     if (code != CURLE_OK) {
-        s_end(e, r, code, code == CURLE_SEND_ERROR ? "sending the request failed" : "receiving the answer failed");
+        s3x__http_direct_end(e, r, code, code == CURLE_SEND_ERROR ? "sending the request failed" : "receiving the answer failed");
         return -1;
     }
     if (d->phase == S3X_HTTP_DIRECT_BODY && d->framing == S3X_HTTP_FRAME_CLOSE) {
-        s_complete(e, r);
+        s3x__http_direct_complete(e, r);
         return -1;
     }
     if (!d->got_bytes) {
-        s_end(e, r, CURLE_GOT_NOTHING, "Empty reply from server");
+        s3x__http_direct_end(e, r, CURLE_GOT_NOTHING, "Empty reply from server");
         return -1;
     }
     if (d->phase == S3X_HTTP_DIRECT_BODY) {
         char msg[96];
         snprintf(msg, sizeof(msg), "transfer closed with %llu bytes remaining to read",
             (unsigned long long)(d->framing == S3X_HTTP_FRAME_LENGTH ? d->body_left : 0));
-        s_end(e, r, CURLE_PARTIAL_FILE, msg);
+        s3x__http_direct_end(e, r, CURLE_PARTIAL_FILE, msg);
         return -1;
     }
-    s_end(e, r, CURLE_RECV_ERROR, "connection closed in the answer's headers");
+    s3x__http_direct_end(e, r, CURLE_RECV_ERROR, "connection closed in the answer's headers");
     return -1;
-}
-
-/* A line longer than the staging buffer: it doubles, up to the header limit (+1 for the
- * terminator). Returns 0 or -1 (the attempt ended). */
-static int s_grow_staging(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
-    size_t cap = c->in.cap * 2;
-    if (cap > S_HEADER_BYTES_MAX + 1) {
-        cap = S_HEADER_BYTES_MAX + 1;
-    }
-    if (cap <= c->in.cap || s3x__http_buf_reserve(e->allocator, &c->in, cap, SIZE_MAX) != 0) {
-        s_fail_local(e, r, cap <= c->in.cap ? S3X_ERR_HTTP_PROTOCOL : S3X_ERR_OOM,
-            cap <= c->in.cap ? "answer line longer than 256 KiB" : "no memory for a long answer line");
-        return -1;
-    }
-    return 0;
 }
 
 /* Writes the request head, then a memory body straight from the caller's buffer. Returns 1 (all
@@ -896,80 +577,6 @@ static int s_send(struct s3x_http_request *r, struct s3x_http_conn *c) {
     return 1;
 }
 
-/* One read. Returns 1 (bytes taken, read again), 0 (nothing to read now), -1 (ended or moved to
- * a new connection). */
-static int s_read(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
-    size_t room = s_direct_room(r, c);
-    uint8_t *dst;
-    if (room > 0) {
-        dst = r->sink.buffer + r->attempt_received;
-    } else {
-        if (c->in_pos == c->in_len) {
-            c->in_pos = c->in_len = 0;
-        } else if (c->in_pos > 0) {
-            memmove(c->in.data, c->in.data + c->in_pos, c->in_len - c->in_pos);
-            c->in_len -= c->in_pos;
-            c->in_pos = 0;
-        }
-        if (c->in_len + 1 >= c->in.cap && s_grow_staging(e, r, c) != 0) {
-            return -1;
-        }
-        dst = c->in.data + c->in_len;
-        room = c->in.cap - c->in_len - 1; /* one byte for the parser's terminator */
-    }
-    size_t n = 0;
-    CURLcode code = curl_easy_recv(c->easy, dst, room, &n);
-    if (code == CURLE_AGAIN) {
-        return 0;
-    }
-    if (code != CURLE_OK || n == 0) {
-        return s_lost(e, r, code) == 0 ? 0 : -1;
-    }
-    r->direct.got_bytes = true;
-    if (dst != c->in.data + c->in_len) { /* straight into the sink */
-        r->attempt_received += n;
-        r->moved += n;
-        if (r->direct.framing == S3X_HTTP_FRAME_LENGTH) {
-            r->direct.body_left -= n;
-            if (r->direct.body_left == 0) {
-                s_complete(e, r);
-                return -1;
-            }
-        }
-        return 1;
-    }
-    c->in_len += n;
-    if (r->direct.phase == S3X_HTTP_DIRECT_HEAD && s_parse_head(e, r, c) < 0) {
-        return -1;
-    }
-    if (r->direct.phase == S3X_HTTP_DIRECT_BODY && c->in_pos < c->in_len && s_body_staged(e, r, c) < 0) {
-        return -1; /* a 2xx past the buffer's end fails there with OVERFLOW */
-    }
-    return 1;
-}
-
-/* Answer bytes (or a close) while the request is still being sent: the server answered early (an
- * error before reading the body). Over TLS, readable may also mean housekeeping records (session
- * tickets) with no answer byte: then sending goes on. Returns as s_read. */
-static int s_read_early(struct s3x_http_engine *e, struct s3x_http_request *r, struct s3x_http_conn *c) {
-    struct s3x_http_direct *d = &r->direct;
-    d->phase = S3X_HTTP_DIRECT_HEAD;
-    d->body_incomplete = true; /* the connection is out of step if an answer comes now */
-    int rc = s_read(e, r, c);
-    if (rc < 0) {
-        return rc; /* ended: r may be gone */
-    }
-    /* No final status yet: nothing, TLS housekeeping, an interim answer nobody asked for (maybe
-     * split over reads: its bytes wait in staging) or the start of a status line: keep sending. */
-    bool no_final = !r->headers_done && r->status < 200; /* 0: no status line yet */
-    if (d->phase == S3X_HTTP_DIRECT_HEAD && d->conn == c && no_final) {
-        d->phase = S3X_HTTP_DIRECT_SENDING;
-        d->body_incomplete = false;
-        return 0;
-    }
-    return rc;
-}
-
 static void s_service_one(struct s3x_http_engine *e, struct s3x_http_conn *c, short revents) {
     struct s3x_http_request *r = c->request;
     if (r == NULL || r->direct.conn != c || r->direct.phase == S3X_HTTP_DIRECT_CONNECTING) {
@@ -980,14 +587,14 @@ static void s_service_one(struct s3x_http_engine *e, struct s3x_http_conn *c, sh
         return;
     }
     if (r->direct.phase == S3X_HTTP_DIRECT_SENDING && (revents & CURL_WAIT_POLLIN) != 0 &&
-        (s_read_early(e, r, c) < 0 || r->direct.conn != c)) {
+        (s3x__http_direct_read_early(e, r, c) < 0 || r->direct.conn != c)) {
         return; /* ended (r may be gone), or moved to a replacement connection (c is closed) */
     }
     if (r->direct.phase == S3X_HTTP_DIRECT_SENDING && s_send(r, c) <= 0) {
         return;
     }
     for (int i = 0; i < S_READ_BUDGET; ++i) {
-        int rc = s_read(e, r, c);
+        int rc = s3x__http_direct_read(e, r, c);
         if (rc <= 0) {
             return;
         }

@@ -306,6 +306,28 @@ void s3x__http_direct_service(struct s3x_http_engine *engine);
 uint32_t s3x__http_direct_poll_set(struct s3x_http_engine *engine);
 /* Closes every connection (shutdown: no request is on any). */
 void s3x__http_direct_close_all(struct s3x_http_engine *engine);
+/* The attempt's connection failed (curl_code) or the server closed it (0): replaces a kept
+ * connection that failed before any answer byte (returns 0: the request is connecting again), else
+ * ends the attempt (returns -1; the request may be gone). */
+int s3x__http_direct_lost(struct s3x_http_engine *engine, struct s3x_http_request *request, int curl_code);
+
+/* --- direct_answer.c (reading an answer; each ends the attempt where it says so) ------------ */
+/* Ends the attempt with a curl code and, if the result has none yet, a message. */
+void s3x__http_direct_end(struct s3x_http_engine *engine, struct s3x_http_request *request, int curl_code,
+    const char *msg);
+/* Ends the attempt with an error of ours (not retried unless classify says so). */
+void s3x__http_direct_fail(struct s3x_http_engine *engine, struct s3x_http_request *request, int error,
+    const char *msg);
+/* Ends an answer that arrived whole; the connection is kept when it can be. */
+void s3x__http_direct_complete(struct s3x_http_engine *engine, struct s3x_http_request *request);
+/* One read of the answer. Returns 1 (bytes taken: read again), 0 (nothing now, or moved to a
+ * replacement connection), -1 (the attempt ended). */
+int s3x__http_direct_read(struct s3x_http_engine *engine, struct s3x_http_request *request,
+    struct s3x_http_conn *conn);
+/* A read while the request is still being sent (the socket became readable): returns as
+ * s3x__http_direct_read, and leaves the request sending if no final answer has begun. */
+int s3x__http_direct_read_early(struct s3x_http_engine *engine, struct s3x_http_request *request,
+    struct s3x_http_conn *conn);
 
 /* --- request.c ---------------------------------------------------------------------------- */
 /* Host and path of a URL for log lines: no userinfo, no query (presigned URLs carry credentials

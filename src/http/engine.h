@@ -45,9 +45,10 @@ struct s3x_http_engine_options {
      * default 3 MiB / max_connections within 64 .. 512 KiB (16 connections: 192 KiB) */
     uint32_t recv_buffer_bytes;
     uint32_t send_buffer_bytes;
-    /* Direct receive (direct.c): a GET into a buffer sink over http(s) with no proxy runs on a
-     * connection the engine drives itself, receiving the body straight into the buffer (no copy
-     * out of libcurl's receive buffer). Set to run every request through libcurl's transfer. */
+    /* Direct connections (direct.c): a GET into a buffer sink, and a PUT/POST of a memory body,
+     * over http(s) with no proxy run on a connection the engine drives itself, receiving the body
+     * straight into the buffer / sending it straight from memory (no copy through libcurl's
+     * buffers). Set to run every request through libcurl's transfer. */
     bool direct_receive_disable;
 };
 

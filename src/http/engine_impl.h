@@ -103,7 +103,7 @@ struct s3x_http_conn {
 struct s3x_http_direct {
     enum s3x_http_direct_phase phase;
     enum s3x_http_direct_framing framing;
-    uint8_t chunk_state;    /* CHUNKED: direct.c's S_CHUNK_* */
+    uint8_t chunk_state;    /* CHUNKED: direct_answer.c's S_CHUNK_* */
     bool http11;            /* the answer is HTTP/1.1 */
     bool keep_alive;        /* no "Connection: close" */
     bool got_bytes;         /* answer bytes arrived this attempt (else a dead reused connection) */

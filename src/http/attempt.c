@@ -116,10 +116,6 @@ void s3x__http_attempt_window_start(struct s3x_http_engine *e, struct s3x_http_r
     }
 }
 
-static void s_stall_window_start(struct s3x_http_engine *e, struct s3x_http_request *r) {
-    s3x__http_attempt_window_start(e, r);
-}
-
 void s3x__http_attempt_stall_check(struct s3x_http_engine *e, struct s3x_http_request *r) {
     if (r->recv_paused || r->send_paused || !r->connected) {
         return; /* re-armed on resume */
@@ -136,7 +132,7 @@ void s3x__http_attempt_stall_check(struct s3x_http_engine *e, struct s3x_http_re
     }
     uint64_t moved = r->moved - r->stall_mark;
     if (moved >= e->stall_min_bytes) {
-        s_stall_window_start(e, r);
+        s3x__http_attempt_window_start(e, r);
         return;
     }
     atomic_fetch_add_explicit(&e->stats.stalls, 1, memory_order_relaxed);
@@ -167,7 +163,7 @@ static int s_prereq_cb(void *clientp, char *primary_ip, char *local_ip, int prim
     struct s3x_http_request *r = clientp;
     r->connected = true;
     if (!r->recv_paused && !r->send_paused) {
-        s_stall_window_start(s_engine(r), r);
+        s3x__http_attempt_window_start(s_engine(r), r);
     }
     return CURL_PREREQFUNC_OK;
 }
@@ -671,16 +667,9 @@ void s3x__http_attempt_start(struct s3x_http_engine *e, struct s3x_http_request 
     s_log_attempt(r, "start", false);
 }
 
-/* Takes the handle out of the multi handle and back to the free list. */
-static void s_detach(struct s3x_http_engine *e, struct s3x_http_request *r) {
-    if (r->direct.phase != S3X_HTTP_DIRECT_OFF) {
-        s3x__http_direct_detach(e, r);
-        e->loop.active--;
-        s3x__http_timer_disarm(e, r);
-        r->total_sent += r->attempt_sent;
-        r->total_received += r->attempt_received;
-        return;
-    }
+/* The curl half of ending an attempt: connections counted, the handle out of the multi handle and
+ * back to the free list. */
+static void s_detach_curl(struct s3x_http_engine *e, struct s3x_http_request *r) {
     CURL *h = r->easy;
     long connects = 0;
     if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0) {
@@ -696,6 +685,15 @@ static void s_detach(struct s3x_http_engine *e, struct s3x_http_request *r) {
     r->easy = NULL;
     curl_slist_free_all(r->slist);
     r->slist = NULL;
+}
+
+/* Ends the attempt's hold on its transfer (a curl handle or a direct connection). */
+static void s_detach(struct s3x_http_engine *e, struct s3x_http_request *r) {
+    if (r->direct.phase != S3X_HTTP_DIRECT_OFF) {
+        s3x__http_direct_detach(e, r);
+    } else {
+        s_detach_curl(e, r);
+    }
     e->loop.active--;
     s3x__http_timer_disarm(e, r);
     r->recv_paused = r->send_paused = false;
@@ -778,6 +776,6 @@ void s3x__http_attempt_resume(struct s3x_http_engine *e, struct s3x_http_request
         return;
     }
     if (!r->recv_paused && !r->send_paused && r->connected) {
-        s_stall_window_start(e, r);
+        s3x__http_attempt_window_start(e, r);
     }
 }

@@ -564,13 +564,23 @@ static void test_direct_https(void **state) {
 
 /* ================================================================================================
  * 9. Mixed: dripping direct GETs hold every slot while uploads (curl's path) wait for them, then
- * more direct GETs. A sampler counts this process's open client sockets to the server in
+ * more direct GETs. A sampler lists this process's open client sockets to the server in
  * /proc/net/tcp (ESTABLISHED, SYN_SENT, CLOSE_WAIT: an fd still held; a closed socket is in
- * FIN_WAIT or TIME_WAIT) every millisecond: never more than max_connections. The server's
- * "connections" counts every connection ever opened: 4 for the drips, at most 4 more when the
- * uploads need curl's own, at most 2 more when the last GETs need direct ones again (idle
- * connections of the other kind must be closed to stay within the limit).
+ * FIN_WAIT or TIME_WAIT) every millisecond: never more than max_connections. The file is not a
+ * snapshot: the kernel walks its hash buckets page by page, so one read can list a socket twice
+ * (entries moved between pages) or list one just closed next to one just opened. So a socket
+ * counts when it is in two consecutive reads (by local port): it was then open all the time from
+ * the end of the first read to the start of the second, together with every other one counted.
+ * The server's "connections" counts every connection ever opened: 4 for the drips, at most 4 more
+ * when the uploads need curl's own, at most 2 more when the last GETs need direct ones again (idle
+ * connections of the other kind must be closed to stay within the limit). Then two phases that
+ * force each kind to make room for the other: 4 slow streamed POSTs (curl's path) hold every slot,
+ * so every idle direct connection is closed; then 4 dripping GETs need 4 new direct connections
+ * while curl keeps 4 idle ones of its own (curl must close them: direct connections count in its
+ * total and per-host limits).
  */
+enum { T_SAMPLE_MAX = 64 };
+
 struct t_sampler {
     pthread_t thread;
     unsigned port;
@@ -579,7 +589,8 @@ struct t_sampler {
     atomic_int samples;
 };
 
-static int s_open_client_sockets(unsigned port) {
+/* The local ports of the open client sockets to `port`, each once; -1 if the file is missing. */
+static int s_open_client_sockets(unsigned port, unsigned ports[T_SAMPLE_MAX]) {
     FILE *f = fopen("/proc/net/tcp", "r");
     if (f == NULL) {
         return -1;
@@ -588,9 +599,16 @@ static int s_open_client_sockets(unsigned port) {
     int n = 0;
     while (fgets(line, sizeof(line), f) != NULL) {
         unsigned local = 0, remote = 0, st = 0;
-        if (sscanf(line, " %*u: %*x:%x %*x:%x %x", &local, &remote, &st) == 3 && remote == port && local != port &&
-            (st == 1 || st == 2 || st == 8)) {
-            n++;
+        if (sscanf(line, " %*u: %*x:%x %*x:%x %x", &local, &remote, &st) != 3 || remote != port ||
+            local == port || (st != 1 && st != 2 && st != 8)) {
+            continue;
+        }
+        bool seen = false;
+        for (int i = 0; i < n && !seen; ++i) {
+            seen = ports[i] == local;
+        }
+        if (!seen && n < T_SAMPLE_MAX) {
+            ports[n++] = local;
         }
     }
     fclose(f);
@@ -599,13 +617,21 @@ static int s_open_client_sockets(unsigned port) {
 
 static void *s_sampler_run(void *arg) {
     struct t_sampler *s = arg;
-    while (!atomic_load(&s->stop)) {
-        int n = s_open_client_sockets(s->port);
-        if (n > atomic_load(&s->max_open)) {
-            atomic_store(&s->max_open, n);
+    unsigned lists[2][T_SAMPLE_MAX];
+    int counts[2] = {s_open_client_sockets(s->port, lists[0]), 0};
+    for (int k = 1; !atomic_load(&s->stop); k ^= 1) {
+        t_sleep_ms(1);
+        counts[k] = s_open_client_sockets(s->port, lists[k]);
+        int both = 0;
+        for (int i = 0; i < counts[k]; ++i) {
+            for (int j = 0; j < counts[k ^ 1]; ++j) {
+                both += lists[k][i] == lists[k ^ 1][j];
+            }
+        }
+        if (both > atomic_load(&s->max_open)) {
+            atomic_store(&s->max_open, both);
         }
         atomic_fetch_add(&s->samples, 1);
-        t_sleep_ms(1);
     }
     return NULL;
 }
@@ -662,13 +688,16 @@ static void test_direct_mixed(void **state) {
     struct t_env env;
     t_env_start(&env, state, &eo);
     struct t_sampler smp = {.port = env.server.port};
-    assert_true(s_open_client_sockets(smp.port) >= 0);
+    unsigned probe[T_SAMPLE_MAX];
+    assert_true(s_open_client_sockets(smp.port, probe) >= 0);
     assert_int_equal(pthread_create(&smp.thread, NULL, s_sampler_run, &smp), 0);
-    enum { DRIPS = 4, LATE = 2, PUTS = 3, POSTS = 3 };
-    static struct t_get gets[DRIPS + LATE];
-    static struct t_put ups[PUTS + POSTS];
+    enum { DRIPS = 4, LATE = 2, PUTS = 3, POSTS = 3, SLOW = 4, AGAIN = 4 };
+    static struct t_get gets[DRIPS + LATE], again[AGAIN];
+    static struct t_put ups[PUTS + POSTS], slow[SLOW];
     memset(gets, 0, sizeof(gets));
     memset(ups, 0, sizeof(ups));
+    memset(again, 0, sizeof(again));
+    memset(slow, 0, sizeof(slow));
     uint8_t *mem = malloc(300000);
     assert_non_null(mem);
     for (size_t i = 0; i < 300000; ++i) {
@@ -684,8 +713,26 @@ static void test_direct_mixed(void **state) {
         t_get_submit(&env, &gets[i], "/data/1048583", T_MIB + 7, NULL, NULL);
     }
     t_done_wait(&env.done, DRIPS + LATE + PUTS + POSTS);
+    long first = s3x_fault_server_stat(&env.server, "connections");
+    for (int i = 0; i < SLOW; ++i) {
+        slow[i].t.fault = "slow-upload";
+        s_upload(&env, &slow[i], NULL, 300000);
+    }
+    t_done_wait(&env.done, DRIPS + LATE + PUTS + POSTS + SLOW);
+    for (int i = 0; i < AGAIN; ++i) {
+        t_get_submit(&env, &again[i], "/data/200000", 200000, "drip; chunk=16384; interval_ms=20", NULL);
+    }
+    t_done_wait(&env.done, DRIPS + LATE + PUTS + POSTS + SLOW + AGAIN);
     atomic_store(&smp.stop, true);
     pthread_join(smp.thread, NULL);
+    for (int i = 0; i < AGAIN; ++i) {
+        t_expect_ok(&again[i], 200, 0, 200000, 1);
+    }
+    for (int i = 0; i < SLOW; ++i) {
+        assert_int_equal(slow[i].t.error, 0);
+        assert_int_equal(slow[i].t.status, 200);
+        assert_string_equal(s3x__http_request_response_header(slow[i].t.request, "x-sink-bytes"), "300000");
+    }
     for (int i = 0; i < DRIPS + LATE; ++i) {
         t_expect_ok(&gets[i], 200, 0, i < DRIPS ? 200000 : T_MIB + 7, 1);
     }
@@ -705,17 +752,24 @@ static void test_direct_mixed(void **state) {
         assert_string_equal(sha, i < PUTS ? want300 : want500);
     }
     struct s3x_http_engine_stats st = t_stats(&env);
-    assert_int_equal(st.attempts, DRIPS + LATE + PUTS + POSTS);
-    assert_int_equal(st.direct_attempts, DRIPS + LATE + PUTS); /* PUT from memory: direct; POST streamed: curl */
+    assert_int_equal(st.attempts, DRIPS + LATE + PUTS + POSTS + SLOW + AGAIN);
+    /* PUT from memory: direct; POST streamed: curl */
+    assert_int_equal(st.direct_attempts, DRIPS + LATE + PUTS + AGAIN);
     assert_true(atomic_load(&smp.samples) > 0);
     if (atomic_load(&smp.max_open) > 4) {
         fail_msg("%d client connections open at once with max_connections 4", atomic_load(&smp.max_open));
     }
     long connections = s3x_fault_server_stat(&env.server, "connections");
-    if (connections < 4 || connections > 4 + 4 + 2) {
-        fail_msg("%ld connections opened", connections);
+    if (first < 4 || first > 4 + 4 + 2 || connections - first < AGAIN || connections - first > SLOW + AGAIN) {
+        fail_msg("%ld connections opened, %ld of them in the first phase", connections, first);
     }
     t_env_stop(&env);
+    for (int i = 0; i < AGAIN; ++i) {
+        t_get_release(&again[i]);
+    }
+    for (int i = 0; i < SLOW; ++i) {
+        t_req_release(&slow[i].t);
+    }
     for (int i = 0; i < DRIPS + LATE; ++i) {
         t_get_release(&gets[i]);
     }

@@ -74,6 +74,7 @@ enum s_opt {
     O_QUIET,
     O_STATS_JSON,
     O_NO_VERIFY_SSL,
+    O_NO_DIRECT,
     O_CA_BUNDLE,
     O_RECURSIVE,
     O_DRY_RUN,
@@ -107,6 +108,7 @@ static const struct s_spec s_specs[] = {
     {"stats-json", 0, true, CLI_CMD_ALL, O_STATS_JSON},
     {"no-verify-ssl", 0, false, CLI_CMD_ALL, O_NO_VERIFY_SSL},
     {"ca-bundle", 0, true, CLI_CMD_ALL, O_CA_BUNDLE},
+    {"no-direct-connections", 0, false, CLI_CMD_ALL, O_NO_DIRECT},
     {"recursive", 'r', false, CLI_CMD_CP | CLI_CMD_LS | CLI_CMD_RM, O_RECURSIVE},
     {"dry-run", 0, false, CLI_CMD_CP | CLI_CMD_RM, O_DRY_RUN},
     {"content-type", 0, true, CLI_CMD_CP, O_CONTENT_TYPE},
@@ -300,6 +302,9 @@ static int s_apply(struct cli_options *o, const struct s_spec *spec, const char 
         return s_check_text(spec->name, value);
     case O_NO_VERIFY_SSL:
         o->no_verify_ssl = true;
+        return 0;
+    case O_NO_DIRECT:
+        o->no_direct = true;
         return 0;
     case O_CA_BUNDLE:
         o->ca_bundle = value;

@@ -66,6 +66,7 @@ struct cli_options {
     bool no_progress;
     bool quiet;
     bool no_verify_ssl;
+    bool no_direct; /* --no-direct-connections */
     bool help;
     bool version;
     /* per command */

@@ -54,6 +54,7 @@ int cli_session_connect(struct cli_session *s) {
     }
     co.checksum_in_complete = !opt->no_checksum_in_complete;
     co.tls_verify_disable = opt->no_verify_ssl;
+    co.direct_receive_disable = opt->no_direct;
     co.ca_file = opt->ca_bundle;
     char message[512] = "";
     co.error_message = message;
@@ -116,6 +117,10 @@ static void s_write(FILE *f, struct cli_session *s, int exit_code) {
     if (s->client == NULL || s3x_pool_stats(s3x_client_pool(s->client), &ps) != 0) {
         memset(&ps, 0, sizeof(ps));
     }
+    struct s3x_client_stats cs = {.struct_size = sizeof(cs)};
+    if (s->client == NULL || s3x_client_stats(s->client, &cs) != 0) {
+        memset(&cs, 0, sizeof(cs));
+    }
     fprintf(f, "{\n  \"command\": ");
     s_json_string(f, s->opt->command_name != NULL ? s->opt->command_name : "");
     fprintf(f, ",\n  \"exit_code\": %d,\n  \"error\": ", exit_code);
@@ -133,13 +138,18 @@ static void s_write(FILE *f, struct cli_session *s, int exit_code) {
         "  \"part_size\": %llu,\n  \"memory_limit\": %llu,\n  \"pool_peak_allocated\": %llu,\n"
         "  \"pool_peak_reserved\": %llu,\n  \"pool_peak_used\": %llu,\n  \"transfer_peak_memory\": %llu,\n"
         "  \"memory_wait_seconds\": %.3f,\n  \"pool_wait_seconds\": %.3f,\n  \"pool_waited_reservations\": %llu,\n"
-        "  \"pool_system_allocations\": %llu\n}\n",
+        "  \"pool_system_allocations\": %llu,\n",
         (unsigned long long)(s->client != NULL ? s3x_client_part_size(s->client) : 0),
         (unsigned long long)(s->client != NULL ? s3x_client_memory_limit(s->client) : 0),
         (unsigned long long)ps.peak_allocated_bytes, (unsigned long long)ps.peak_reserved_bytes,
         (unsigned long long)ps.peak_used_bytes, (unsigned long long)st->peak_transfer_memory,
         (double)st->memory_wait_ns / 1e9, (double)ps.wait_ns_total / 1e9, (unsigned long long)ps.waited_count,
         (unsigned long long)ps.system_allocations);
+    fprintf(f,
+        "  \"http_attempts\": %llu,\n  \"http_stalls\": %llu,\n  \"connections_opened\": %llu,\n"
+        "  \"direct_attempts\": %llu\n}\n",
+        (unsigned long long)cs.http_attempts, (unsigned long long)cs.stalls, (unsigned long long)cs.connections_opened,
+        (unsigned long long)cs.direct_attempts);
 }
 
 int cli_stats_write(struct cli_session *s, int exit_code) {

@@ -74,9 +74,10 @@ struct s3x_client_options {
 
     bool tls_verify_disable; /* accept any certificate (self-signed test endpoints); default off */
     const char *ca_file;     /* extra CA bundle (PEM) */
-    /* Downloads receive each part straight into its buffer on connections the library drives
-     * itself over libcurl's connection (no copy; with a proxy they never do). True: every request
-     * goes through libcurl's own transfer, one more copy per byte. Default false. */
+    /* Part bodies move straight between their buffers and the socket on connections the library
+     * drives itself over libcurl's connection ("direct connections": downloads received into the
+     * part buffer, uploads sent from it; never with a proxy). True: every request goes through
+     * libcurl's own transfer, one more copy per byte. Default false. */
     bool direct_receive_disable;
 
     /* Optional: receives a one-line explanation when s3x_client_new fails. */
@@ -105,6 +106,22 @@ S3X_API struct s3x_pool *s3x_client_pool(struct s3x_client *client);
 S3X_API uint64_t s3x_client_part_size(const struct s3x_client *client);
 S3X_API uint64_t s3x_client_memory_limit(const struct s3x_client *client);
 S3X_API const char *s3x_client_region(const struct s3x_client *client);
+
+/* Counters since s3x_client_new, exact once no transfer runs. Versioned like s3x_pool_stats: set
+ * struct_size = sizeof(struct s3x_client_stats) before calling s3x_client_stats; the library fills
+ * that many bytes (fields added later are appended). */
+struct s3x_client_stats {
+    size_t struct_size;
+    uint64_t http_requests;      /* HTTP requests completed (a request counts once, with its retries) */
+    uint64_t http_attempts;      /* tries of those requests: the first ones and the retries */
+    uint64_t http_retries;       /* attempts started after a failed one */
+    uint64_t stalls;             /* attempts cut because no byte moved for too long */
+    uint64_t connections_opened; /* TCP (and TLS) connections opened */
+    uint64_t direct_attempts;    /* attempts on direct connections (see direct_receive_disable) */
+};
+
+/* Returns 0, or S3X_ERR_INVALID_ARGUMENT (NULL, or struct_size smaller than the first version's). */
+S3X_API int s3x_client_stats(const struct s3x_client *client, struct s3x_client_stats *out);
 
 /* The memory limit a client would derive (see above) for `part_size_bytes`. */
 S3X_API uint64_t s3x_default_memory_limit(uint64_t part_size_bytes);

@@ -16,6 +16,7 @@
 #include <s3xfer/transfer.h>
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +273,31 @@ uint64_t s3x_client_memory_limit(const struct s3x_client *client) {
 
 const char *s3x_client_region(const struct s3x_client *client) {
     return client->region;
+}
+
+/* The size of the first version of struct s3x_client_stats: a smaller struct_size is refused. */
+#define S_STATS_V1_SIZE (offsetof(struct s3x_client_stats, direct_attempts) + sizeof(uint64_t))
+
+int s3x_client_stats(const struct s3x_client *client, struct s3x_client_stats *out) {
+    if (client == NULL || out == NULL || out->struct_size < S_STATS_V1_SIZE) {
+        return S3X_ERR_INVALID_ARGUMENT;
+    }
+    struct s3x_http_engine_stats es;
+    s3x__http_engine_stats(client->engine, &es);
+    struct s3x_client_stats full = {
+        .struct_size = sizeof(full),
+        .http_requests = es.requests_completed,
+        .http_attempts = es.attempts,
+        .http_retries = es.retries,
+        .stalls = es.stalls,
+        .connections_opened = es.connections_opened,
+        .direct_attempts = es.direct_attempts,
+    };
+    /* A caller built against a newer header gets the fields we know; the rest stay as it set them. */
+    size_t n = S3X_MIN(out->struct_size, sizeof(full));
+    memcpy(out, &full, n);
+    out->struct_size = n;
+    return 0;
 }
 
 struct s3x_executor *s3x__client_loop(struct s3x_client *client) {

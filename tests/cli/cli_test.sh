@@ -465,6 +465,14 @@ group_stats() {
     check "exit code and no error" test "$(json "$T/up.json" '(j["exit_code"], j["error"], j["objects"], j["part_size"])')" = "(0, None, 1, 5242880)"
     run $X --stats-json "$T/down.json" cp "s3://$B/f40" "$T/out/f40"
     check "download with --stats-json" test "$(json "$T/down.json" '(j["bytes"], j["pool_peak_allocated"] <= 16777216)')" = "(41943040, True)"
+    check "attempts and connections" test "$(json "$T/down.json" 'j["http_attempts"] >= j["requests"] >= 1 and 1 <= j["connections_opened"] <= 16')" = True
+    if [ -z "${http_proxy:-}${HTTP_PROXY:-}${https_proxy:-}${HTTPS_PROXY:-}${all_proxy:-}${ALL_PROXY:-}" ]; then
+        check "parts move on direct connections" test "$(json "$T/up.json" 'j["direct_attempts"] >= 8')$(json "$T/down.json" 'j["direct_attempts"] >= 8')" = TrueTrue
+    fi
+    run $X --no-direct-connections --stats-json "$T/nd-up.json" cp "$T/f40" "s3://$B/f40-nd"
+    run $X --no-direct-connections --stats-json "$T/nd-down.json" cp "s3://$B/f40-nd" "$T/out/f40-nd"
+    check "--no-direct-connections: round trip" cmp "$T/f40" "$T/out/f40-nd"
+    check "--no-direct-connections: none direct" test "$(json "$T/nd-up.json" 'j["direct_attempts"]')$(json "$T/nd-down.json" 'j["direct_attempts"]')" = 00
     run $X --stats-json "$T/fail.json" cp "s3://$B/missing" "$T/out/x"
     check "a failed run still writes its stats" test "$(json "$T/fail.json" '(j["exit_code"], j["failed"], "NoSuchKey" in j["error"])')" = "(3, 1, True)"
     mkdir -p "$T/many"

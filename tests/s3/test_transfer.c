@@ -171,6 +171,70 @@ static void test_round_trip_stream_sizes(void **state) {
     s_env_clean_up(&e);
 }
 
+/* --- client statistics, direct connections on and off ------------------------------------------ */
+
+static bool s_proxy_in_env(void) {
+    static const char *const names[] = {
+        "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i) {
+        const char *v = getenv(names[i]);
+        if (v != NULL && v[0] != '\0') {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A 2.5-part stream up and down (create, 3 parts, complete; 3 GETs) on a client with direct
+ * connections and on one without: the counters add up, and the 6 part requests (a floor: a
+ * CompleteMultipartUpload body goes direct too) run on direct connections only on the first. */
+static void test_client_stats(void **state) {
+    for (int off = 0; off <= 1; ++off) {
+        struct s_env e;
+        memset(&e, 0, sizeof(e));
+        e.a = s3x_test_allocator(state);
+        struct s3x_client_options opt;
+        s3x_test_client_options(&opt);
+        opt.part_size_bytes = PART;
+        opt.direct_receive_disable = off == 1;
+        e.client = s3x_test_client_new(e.a, &opt);
+        s3x_test_create_bucket(e.client, e.bucket, sizeof(e.bucket));
+        s3x_test_temp_dir(e.dir, sizeof(e.dir));
+        struct s3x_client_stats st = {.struct_size = sizeof(st)};
+        assert_int_equal(s3x_client_stats(e.client, &st), 0);
+        uint64_t before = st.http_requests; /* the bucket's creation */
+        s_round_trip_stream(&e, 2 * PART + PART / 2, 7);
+        memset(&st, 0, sizeof(st));
+        st.struct_size = sizeof(st);
+        assert_int_equal(s3x_client_stats(e.client, &st), 0);
+        assert_int_equal(st.struct_size, sizeof(st));
+        assert_true(st.http_requests - before >= 8);
+        assert_int_equal(st.http_attempts, st.http_requests + st.http_retries);
+        assert_true(st.connections_opened >= 1 && st.connections_opened <= st.http_attempts);
+        if (off == 1) {
+            assert_int_equal(st.direct_attempts, 0);
+        } else if (!s_proxy_in_env()) {
+            assert_true(st.direct_attempts >= 6);
+        }
+        /* A caller built against a newer header: its own struct_size comes back as ours. */
+        struct {
+            struct s3x_client_stats st;
+            uint8_t later[16];
+        } newer;
+        memset(&newer, 0xab, sizeof(newer));
+        newer.st.struct_size = sizeof(newer);
+        assert_int_equal(s3x_client_stats(e.client, &newer.st), 0);
+        assert_int_equal(newer.st.struct_size, sizeof(st));
+        assert_int_equal(newer.st.direct_attempts, st.direct_attempts);
+        assert_int_equal(newer.later[0], 0xab);
+        st.struct_size = sizeof(size_t); /* older than the first version */
+        assert_int_equal(s3x_client_stats(e.client, &st), S3X_ERR_INVALID_ARGUMENT);
+        s_env_clean_up(&e);
+    }
+    struct s3x_client_stats st = {.struct_size = sizeof(st)};
+    assert_int_equal(s3x_client_stats(NULL, &st), S3X_ERR_INVALID_ARGUMENT);
+}
+
 /* --- the memory cap ----------------------------------------------------------------------------- */
 
 static void test_memory_limit_two_parts(void **state) {
@@ -520,6 +584,7 @@ int main(int argc, char **argv) {
     static const struct CMUnitTest tests[] = {
         S3X_TEST(test_round_trip_file_sizes),
         S3X_TEST(test_round_trip_stream_sizes),
+        S3X_TEST(test_client_stats),
         S3X_TEST(test_memory_limit_two_parts),
         S3X_TEST(test_missing_key_leaves_no_file),
         S3X_TEST(test_bad_arguments),

@@ -20,7 +20,7 @@ s3xfer_set_warnings(s3xfer_engine_test_util)
 target_compile_options(s3xfer_engine_test_util PRIVATE -Wno-conversion -Wno-sign-conversion -Wno-missing-prototypes)
 
 foreach(t http_engine http_engine_flow http_engine_faults http_engine_buffer_sink http_engine_direct
-        http_engine_direct_faults http_engine_direct_upload)
+        http_engine_direct_faults http_engine_direct_mixed http_engine_direct_upload)
     string(REPLACE "http_engine" "test_engine" src ${t})
     s3xfer_add_test(NAME ${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/${src}.c
         LIBS s3xfer_engine_test_util LABELS threads TIMEOUT 120)

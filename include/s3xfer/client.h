@@ -42,6 +42,7 @@ struct s3x_client;
 #define S3X_PART_SIZE_MIN ((uint64_t)5 * 1024 * 1024)         /* S3's minimum (all parts but the last) */
 #define S3X_PART_SIZE_MAX ((uint64_t)5 * 1024 * 1024 * 1024)  /* S3's maximum part size */
 #define S3X_MAX_PARTS 10000u
+#define S3X_IDLE_TRIM_NEVER UINT32_MAX
 
 struct s3x_client_options {
     size_t struct_size; /* set by s3x_client_options_init */
@@ -79,6 +80,10 @@ struct s3x_client_options {
      * part buffer, uploads sent from it; never with a proxy). True: every request goes through
      * libcurl's own transfer, one more copy per byte. Default false. */
     bool direct_receive_disable;
+    /* After this long with no request in flight (and no work on the event thread), the client gives
+     * the pool's cached buffers back to the system (s3x_pool_trim): a long-lived client holds part
+     * memory while it transfers, not after. Default 5000; S3X_IDLE_TRIM_NEVER: never. */
+    uint32_t idle_trim_ms;
 
     /* Optional: receives a one-line explanation when s3x_client_new fails. */
     char *error_message;
@@ -118,6 +123,8 @@ struct s3x_client_stats {
     uint64_t stalls;             /* attempts cut because no byte moved for too long */
     uint64_t connections_opened; /* TCP (and TLS) connections opened */
     uint64_t direct_attempts;    /* attempts on direct connections (see direct_receive_disable) */
+    uint64_t idle_trims;         /* times the pool was trimmed after idle_trim_ms without work */
+    uint64_t idle_trimmed_bytes; /* bytes those trims gave back to the system */
 };
 
 /* Returns 0, or S3X_ERR_INVALID_ARGUMENT (NULL, or struct_size smaller than the first version's). */

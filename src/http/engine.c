@@ -73,6 +73,7 @@
 #define S_MAX_SEND_BUFFER (2L * 1024 * 1024)
 /* Longest sleep with nothing to wait for; every event that matters wakes the loop earlier. */
 #define S_IDLE_POLL_MS 60000u
+#define S_DEFAULT_IDLE_MS 5000u
 
 static _Thread_local const struct s3x_http_engine *s_current;
 
@@ -424,8 +425,36 @@ static void s_read_done(struct s3x_http_engine *e) {
     }
 }
 
-static int s_poll_timeout_ms(struct s3x_http_engine *e) {
-    uint64_t wait = S_IDLE_POLL_MS;
+/* on_idle: once per period in which no request was held and no task ran for idle_ns. Returns the
+ * milliseconds until it is due (UINT64_MAX: nothing to wait for). */
+static uint64_t s_idle_check(struct s3x_http_engine *e, bool worked) {
+    if (e->on_idle == NULL) {
+        return UINT64_MAX;
+    }
+    if (e->loop.all.head != NULL) { /* a request's completion ends this loop step: checked again then */
+        e->loop.quiet_since_ns = 0;
+        e->loop.quiet_reported = false;
+        return UINT64_MAX;
+    }
+    uint64_t now = s3x__clock_mono_ns();
+    if (worked || e->loop.quiet_since_ns == 0) {
+        e->loop.quiet_since_ns = now;
+        e->loop.quiet_reported = false;
+    }
+    if (e->loop.quiet_reported) {
+        return UINT64_MAX;
+    }
+    uint64_t due = e->loop.quiet_since_ns + e->idle_ns;
+    if (now < due) {
+        return (due - now + 999999u) / 1000000u;
+    }
+    e->loop.quiet_reported = true;
+    e->on_idle(e->on_idle_user_data);
+    return UINT64_MAX;
+}
+
+static int s_poll_timeout_ms(struct s3x_http_engine *e, uint64_t idle_ms) {
+    uint64_t wait = S3X_MIN((uint64_t)S_IDLE_POLL_MS, idle_ms);
     long curl_ms = -1;
     if (curl_multi_timeout(e->multi, &curl_ms) == CURLM_OK && curl_ms >= 0 && (uint64_t)curl_ms < wait) {
         wait = (uint64_t)curl_ms;
@@ -446,6 +475,7 @@ static void *s_main(void *arg) {
     struct s3x_http_engine *e = arg;
     s_current = e;
     for (;;) {
+        uint64_t tasks_before = atomic_load_explicit(&e->stats.tasks, memory_order_relaxed);
         if (s_drain(e)) {
             break;
         }
@@ -460,7 +490,8 @@ static void *s_main(void *arg) {
         s3x__http_direct_service(e);
         s_pump(e);
         s_validate(e);
-        int wait = s_poll_timeout_ms(e);
+        bool worked = atomic_load_explicit(&e->stats.tasks, memory_order_relaxed) != tasks_before;
+        int wait = s_poll_timeout_ms(e, s_idle_check(e, worked));
         uint32_t extra = s3x__http_direct_poll_set(e);
         if (wait > 0 || extra > 0) {
             /* the direct connections' sockets ride along: their revents are read next iteration */
@@ -572,6 +603,9 @@ static void s_resolve_options(struct s3x_http_engine *e, const struct s3x_http_e
     e->recv_buffer_bytes = s_buffer_bytes(o->recv_buffer_bytes, dflt, S_MIN_RECV_BUFFER, S_MAX_RECV_BUFFER);
     e->send_buffer_bytes = s_buffer_bytes(o->send_buffer_bytes, dflt, S_MIN_SEND_BUFFER, S_MAX_SEND_BUFFER);
     e->direct_disable = o->direct_receive_disable;
+    e->on_idle = o->on_idle;
+    e->on_idle_user_data = o->on_idle_user_data;
+    e->idle_ns = (uint64_t)(o->idle_ms ? o->idle_ms : S_DEFAULT_IDLE_MS) * 1000000u;
     /* The variables libcurl reads when no proxy is set (it ignores HTTP_PROXY in capitals):
      * direct connections go only where libcurl would not use a proxy. */
     bool all = s_env_set("all_proxy") || s_env_set("ALL_PROXY");
@@ -650,6 +684,8 @@ int s3x__http_engine_new(struct s3x_allocator *allocator, const struct s3x_http_
     e->executor.vtable = &s_executor_vtable;
     e->executor.impl = e;
     e->loop.rng = s3x__retry_rng_seed(s3x__clock_mono_ns() ^ (uint64_t)(uintptr_t)e);
+    e->loop.quiet_since_ns = s3x__clock_mono_ns();
+    e->loop.quiet_reported = true; /* on_idle only after some work */
     if (pthread_create(&e->thread, NULL, s_main, e) != 0) {
         curl_multi_cleanup(e->multi);
         s_free(e);

@@ -50,6 +50,11 @@ struct s3x_http_engine_options {
      * straight into the buffer / sending it straight from memory (no copy through libcurl's
      * buffers). Set to run every request through libcurl's transfer. */
     bool direct_receive_disable;
+    /* Called on the event thread once the engine has held no request (queued, running or waiting
+     * to retry) and run no task for idle_ms (default 5000): once per idle period. NULL: never. */
+    void (*on_idle)(void *user_data);
+    void *on_idle_user_data;
+    uint32_t idle_ms;
 };
 
 /* Counters since creation; each is exact once the engine is idle. */

@@ -208,6 +208,9 @@ struct s3x_http_engine {
     bool tls_verify;
     char *ca_file, *ca_path, *proxy;
     bool direct_disable;
+    void (*on_idle)(void *user_data);
+    void *on_idle_user_data;
+    uint64_t idle_ns;
     bool env_proxy_http, env_proxy_https; /* proxy variables were set when the engine started */
     pthread_t thread;
     void *multi; /* CURLM *, used by the engine thread (and curl_multi_wakeup under lock) */
@@ -241,6 +244,9 @@ struct s3x_http_engine {
         uint32_t wait_count;
         bool direct_ready;                /* some busy connection has `ready` set */
         uint64_t idle_swept_ns;           /* last age sweep of the idle list */
+        /* on_idle: the engine has been idle since (0 = busy), and on_idle ran for that period */
+        uint64_t quiet_since_ns;
+        bool quiet_reported;
     } loop;
 
     struct { /* written by the engine thread (submitted: any), read by anyone */

@@ -122,6 +122,15 @@ static int s_setup_config(struct s3x_client *c, const struct s3x_client_options 
     return rc;
 }
 
+/* The engine has been idle for idle_trim_ms (its thread): cached part buffers go back. */
+static void s_on_idle(void *user_data) {
+    struct s3x_client *c = user_data;
+    size_t freed = s3x_pool_trim(c->pool);
+    atomic_fetch_add_explicit(&c->idle_trims, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->idle_trimmed_bytes, freed, memory_order_relaxed);
+    S3X_LOG_DEBUGF("client", "idle: the pool gave %zu bytes back", freed);
+}
+
 static int s_setup_runtime(struct s3x_client *c, const struct s3x_client_options *o) {
     int rc = s3x__sigv4_key_cache_new(c->allocator, &c->s3.key_cache);
     if (rc != 0) {
@@ -152,6 +161,9 @@ static int s_setup_runtime(struct s3x_client *c, const struct s3x_client_options
         .tls_verify_disable = o->tls_verify_disable,
         .ca_file = o->ca_file,
         .direct_receive_disable = o->direct_receive_disable,
+        .on_idle = o->idle_trim_ms != S3X_IDLE_TRIM_NEVER ? s_on_idle : NULL,
+        .on_idle_user_data = c,
+        .idle_ms = o->idle_trim_ms,
     };
     rc = s3x__http_engine_new(c->allocator, &eo, &c->engine);
     c->s3.engine = c->engine;
@@ -276,7 +288,7 @@ const char *s3x_client_region(const struct s3x_client *client) {
 }
 
 /* The size of the first version of struct s3x_client_stats: a smaller struct_size is refused. */
-#define S_STATS_V1_SIZE (offsetof(struct s3x_client_stats, direct_attempts) + sizeof(uint64_t))
+#define S_STATS_V1_SIZE (offsetof(struct s3x_client_stats, idle_trimmed_bytes) + sizeof(uint64_t))
 
 int s3x_client_stats(const struct s3x_client *client, struct s3x_client_stats *out) {
     if (client == NULL || out == NULL || out->struct_size < S_STATS_V1_SIZE) {
@@ -292,6 +304,8 @@ int s3x_client_stats(const struct s3x_client *client, struct s3x_client_stats *o
         .stalls = es.stalls,
         .connections_opened = es.connections_opened,
         .direct_attempts = es.direct_attempts,
+        .idle_trims = atomic_load_explicit(&client->idle_trims, memory_order_relaxed),
+        .idle_trimmed_bytes = atomic_load_explicit(&client->idle_trimmed_bytes, memory_order_relaxed),
     };
     /* A caller built against a newer header gets the fields we know; the rest stay as it set them. */
     size_t n = S3X_MIN(out->struct_size, sizeof(full));

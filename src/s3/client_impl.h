@@ -17,7 +17,8 @@
 #define S3X_CLIENT_MEMORY_FRACTION 4
 #define S3X_CLIENT_MEMORY_LIMIT_MAX ((uint64_t)2 * 1024 * 1024 * 1024)
 
-/* Immutable after s3x_client_new, except the reference count and the I/O round robin. */
+/* Immutable after s3x_client_new, except the reference count, the I/O round robin and the idle
+ * trim counters. */
 struct s3x_client {
     struct s3x_allocator *allocator;
     struct s3x_ref_count ref;
@@ -33,6 +34,7 @@ struct s3x_client {
     uint32_t max_connections;
     enum s3x_checksum_algorithm checksum;
     bool checksum_in_complete;
+    _Atomic uint64_t idle_trims, idle_trimmed_bytes; /* written on the event thread */
 };
 
 /* The event thread's executor. */

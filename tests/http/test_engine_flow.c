@@ -1,10 +1,12 @@
 /* Engine tests: backpressure. Downloads whose sink pauses and uploads whose source pauses, resumed
  * from another thread (and from inside the hook); pauses longer than the stall window; cancel while
- * paused; hooks that fail, cancel or release. Byte-exact data, exact callback counts. */
+ * paused; hooks that fail, cancel or release. Byte-exact data, exact callback counts. Then the
+ * idle callback: once per quiet period, never while a request is held. */
 #include "test_engine_util.h"
 
 #include <s3xfer/error.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -458,6 +460,74 @@ static void test_hooks_fail_cancel_release(void **state) {
     t_req_release(&canceled);
 }
 
+/* --- on_idle ------------------------------------------------------------------------------------ */
+
+struct s_idle {
+    struct s3x_http_engine *engine;
+    atomic_int calls;
+    atomic_bool off_thread;
+};
+
+static void s_on_idle(void *user_data) {
+    struct s_idle *c = user_data;
+    if (!s3x__http_engine_is_current(c->engine)) {
+        atomic_store(&c->off_thread, true);
+    }
+    atomic_fetch_add(&c->calls, 1);
+}
+
+static void s_idle_task(struct s3x_task *task, int status) {
+    (void)task;
+    assert_int_equal(status, 0);
+}
+
+/* Waits up to 10 s for `want` calls, then 4 idle periods more: no further call. */
+static void s_idle_wait(struct s_idle *c, int want) {
+    for (int i = 0; i < 1000 && atomic_load(&c->calls) < want; ++i) {
+        t_sleep_ms(10);
+    }
+    t_sleep_ms(400);
+    assert_int_equal(atomic_load(&c->calls), want);
+}
+
+/* idle_ms 100: nothing before any work; once after a request; once after a task; none while a
+ * request is held far longer than the period (the server answers after 700 ms), once after it. */
+static void test_on_idle(void **state) {
+    struct s_idle c = {0};
+    struct s3x_http_engine_options eo = {.on_idle = s_on_idle, .on_idle_user_data = &c, .idle_ms = 100};
+    struct t_env env;
+    t_env_start(&env, state, &eo);
+    c.engine = env.engine;
+    s_idle_wait(&c, 0);
+    char url[128];
+    struct t_req t[2];
+    memset(t, 0, sizeof(t));
+    struct s3x_http_request_options o;
+    t_req_options(&t[0], &o, "GET", t_url(&env, "/data/1000", url, sizeof(url)));
+    t_req_new(&t[0], &env, &o);
+    t_req_submit(&t[0]);
+    t_done_wait(&env.done, 1);
+    s_idle_wait(&c, 1);
+    struct s3x_task task = {.fn = s_idle_task};
+    s3x_executor_post(s3x__http_engine_executor(env.engine), &task);
+    s_idle_wait(&c, 2);
+    t_req_options(&t[1], &o, "GET", t_url(&env, "/data/1000", url, sizeof(url)));
+    t[1].fault = "delay; ms=700";
+    t_req_new(&t[1], &env, &o);
+    t_req_submit(&t[1]);
+    t_sleep_ms(500);
+    assert_int_equal(atomic_load(&c.calls), 2);
+    t_done_wait(&env.done, 2);
+    s_idle_wait(&c, 3);
+    assert_int_equal(t[1].error, 0);
+    assert_int_equal(t[1].status, 200);
+    assert_false(atomic_load(&c.off_thread));
+    t_env_stop(&env);
+    assert_int_equal(atomic_load(&c.calls), 3);
+    t_req_release(&t[0]);
+    t_req_release(&t[1]);
+}
+
 int main(int argc, char **argv) {
     static const struct CMUnitTest tests[] = {
         S3X_TEST(test_download_backpressure),
@@ -469,6 +539,7 @@ int main(int argc, char **argv) {
         S3X_TEST(test_upload_backpressure),
         S3X_TEST(test_upload_pause_is_not_a_stall),
         S3X_TEST(test_hooks_fail_cancel_release),
+        S3X_TEST(test_on_idle),
     };
     return S3X_TEST_MAIN(argc, argv, "http_engine_flow", tests);
 }

@@ -187,7 +187,8 @@ static bool s_proxy_in_env(void) {
 
 /* A 2.5-part stream up and down (create, 3 parts, complete; 3 GETs) on a client with direct
  * connections and on one without: the counters add up, and the 6 part requests (a floor: a
- * CompleteMultipartUpload body goes direct too) run on direct connections only on the first. */
+ * CompleteMultipartUpload body goes direct too) run on direct connections only on the first.
+ * Then idle: the first client (idle_trim_ms 200) trims its pool once, the second never. */
 static void test_client_stats(void **state) {
     for (int off = 0; off <= 1; ++off) {
         struct s_env e;
@@ -197,6 +198,7 @@ static void test_client_stats(void **state) {
         s3x_test_client_options(&opt);
         opt.part_size_bytes = PART;
         opt.direct_receive_disable = off == 1;
+        opt.idle_trim_ms = off == 0 ? 200 : S3X_IDLE_TRIM_NEVER;
         e.client = s3x_test_client_new(e.a, &opt);
         s3x_test_create_bucket(e.client, e.bucket, sizeof(e.bucket));
         s3x_test_temp_dir(e.dir, sizeof(e.dir));
@@ -227,6 +229,24 @@ static void test_client_stats(void **state) {
         assert_int_equal(newer.st.struct_size, sizeof(st));
         assert_int_equal(newer.st.direct_attempts, st.direct_attempts);
         assert_int_equal(newer.later[0], 0xab);
+        /* Idle: the first client gives its cached part buffers back after 200 ms; the second
+         * never does. */
+        for (int i = 0; i < 500 && off == 0 && st.idle_trims == 0; ++i) {
+            usleep(20000);
+            assert_int_equal(s3x_client_stats(e.client, &st), 0);
+        }
+        usleep(off == 0 ? 0 : 600000);
+        assert_int_equal(s3x_client_stats(e.client, &st), 0);
+        struct s3x_pool_stats ps = {.struct_size = sizeof(ps)};
+        assert_int_equal(s3x_pool_stats(s3x_client_pool(e.client), &ps), 0);
+        if (off == 0) {
+            assert_int_equal(st.idle_trims, 1);
+            assert_true(st.idle_trimmed_bytes >= PART);
+            assert_int_equal(ps.allocated_bytes, 0);
+        } else {
+            assert_int_equal(st.idle_trims, 0);
+            assert_true(ps.allocated_bytes >= PART);
+        }
         st.struct_size = sizeof(size_t); /* older than the first version */
         assert_int_equal(s3x_client_stats(e.client, &st), S3X_ERR_INVALID_ARGUMENT);
         s_env_clean_up(&e);

@@ -5,6 +5,8 @@ target_sources(s3xfer_obj PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/client.c
     ${CMAKE_CURRENT_LIST_DIR}/transfer.c
     ${CMAKE_CURRENT_LIST_DIR}/get.c
+    ${CMAKE_CURRENT_LIST_DIR}/get_verify.c
+    ${CMAKE_CURRENT_LIST_DIR}/get_resume.c
     ${CMAKE_CURRENT_LIST_DIR}/put.c
     ${CMAKE_CURRENT_LIST_DIR}/put_resume.c
     ${CMAKE_CURRENT_LIST_DIR}/push.c

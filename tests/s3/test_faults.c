@@ -147,8 +147,10 @@ static void s_run_get(struct ft_env *e, const struct s_case *c, const char *key,
         assert_int_equal(sink.mismatches, 0); /* every delivered byte is right, even on failure */
         if (c->error == 0) {
             assert_int_equal(sink.bytes, c->size);
-        } else if (c->error == S3X_ERR_TRANSFER_CHECKSUM_MISMATCH) {
+        } else if (c->error == S3X_ERR_TRANSFER_CHECKSUM_MISMATCH && c->size <= FT_PART) {
             assert_int_equal(sink.bytes, 0); /* nothing unverified reached the consumer */
+        } else if (c->error == S3X_ERR_TRANSFER_CHECKSUM_MISMATCH) {
+            assert_int_equal(sink.bytes, c->size); /* in parts: checked once all went out */
         }
     } else if (c->error == 0) {
         assert_int_equal(out.object_size, c->size);
@@ -316,8 +318,12 @@ static void s_count_verified(enum s3x_log_level level, const char *subsystem, co
  * delivered. The server keeps the CRC32C the client sent with PutObject and returns it for
  * x-amz-checksum-mode: ENABLED; the "checksum" fault replaces it with a wrong one. Not retried:
  * the server sends the same checksum again. Parts of larger objects carry no checksum in S3 (a
- * partial range): a wrong header there is not looked at. A server that ignores Range answers 200
- * with the whole object: checked too when it fits one part, refused (HTTP_PROTOCOL) when not. */
+ * partial range): a header there is not looked at; the object's FULL_OBJECT CRC32C (the upload
+ * sent it at Complete) comes from HeadObject, each part's CRC is taken as it is written and the
+ * folded value is compared at the end: a wrong one from HeadObject fails the download (no file;
+ * to a callback the bytes went out, the error comes at the end); a HeadObject that fails leaves
+ * the download unchecked but done. A server that ignores Range answers 200 with the whole
+ * object: checked too when it fits one part, refused (HTTP_PROTOCOL) when not. */
 static void test_get_checksums(void **state) {
     static const struct s_case cases[] = {
         {"GET: one-part object, right CRC32C: verified", K_GET_FILE, ONE_PART,
@@ -332,8 +338,17 @@ static void test_get_checksums(void **state) {
         {"GET: wrong SHA256 header", K_GET_FILE, ONE_PART,
             RULEP("GetObject", "", "checksum", "{\"alg\":\"sha256\",\"value\":\"" ZERO_SHA256 "\"}"),
             S3X_ERR_TRANSFER_CHECKSUM_MISMATCH, 0, NULL, 1, 1, 0, 0},
-        {"GET: wrong checksum on parts of a 3-part object: not checked", K_GET_FILE, OBJ,
+        {"GET: wrong checksum on a 3-part object's parts: ignored, HeadObject's verified", K_GET_FILE, OBJ,
             RULE("GetObject", "", "checksum"), 0, 0, NULL, 3, 3, 0, 0},
+        {"GET: 3-part object, wrong CRC32C from HeadObject", K_GET_FILE, OBJ, RULE("HeadObject", "", "checksum"),
+            S3X_ERR_TRANSFER_CHECKSUM_MISMATCH, 0, NULL, 1, 1, 0, 0},
+        {"GET (ordered callback): 3-part object, wrong CRC32C from HeadObject", K_GET_WRITE, OBJ,
+            RULE("HeadObject", "", "checksum"), S3X_ERR_TRANSFER_CHECKSUM_MISMATCH, 0, NULL, 1, 1, 0, 0},
+        {"GET: 3-part object, unreadable CRC32C from HeadObject", K_GET_WRITE, OBJ,
+            RULEP("HeadObject", "", "checksum", "{\"value\":\"not base64!\"}"), S3X_ERR_TRANSFER_CHECKSUM_MISMATCH, 0,
+            NULL, 1, 1, 0, 0},
+        {"GET: 3-part object, HeadObject fails every time: unchecked, done", K_GET_FILE, OBJ,
+            RULE("HeadObject", "", "internal"), 0, 0, NULL, 3, 3, 0, 0},
         {"GET: Range ignored (200, whole object), right CRC32C: verified", K_GET_WRITE, ONE_PART,
             RULE("GetObject", "", "ignore-range"), 0, 0, NULL, 1, 1, 0, 0},
         {"GET: Range ignored on a 3-part object: refused, not retried", K_GET_FILE, OBJ,
@@ -343,8 +358,9 @@ static void test_get_checksums(void **state) {
     s3x_log_set_sink(s_count_verified, NULL, S3X_LOG_DEBUG);
     s_run_cases(state, cases, sizeof(cases) / sizeof(cases[0]));
     s3x_log_set_sink(NULL, NULL, S3X_LOG_NONE);
-    /* the first case (206 covering the object) and the 200 of the server that ignores Range */
-    assert_int_equal(atomic_load(&s_verified), 2);
+    /* the first case (206 covering the object), the 3-part object through HeadObject and the 200
+     * of the server that ignores Range */
+    assert_int_equal(atomic_load(&s_verified), 3);
 }
 
 /* --- uploads ------------------------------------------------------------------------------------- */
@@ -437,8 +453,11 @@ static void test_put_checksums_verified_by_server(void **state) {
         }
     }
     /* FULL_OBJECT checksums: a multipart upload sends the object's CRC, combined from its parts'
-     * (the server verifies CRC32 at Complete); a client whose part covers the whole object then
-     * downloads it in one answer carrying that CRC, which the download verifies for every CRC. */
+     * (the server verifies CRC32 at Complete); the download in parts folds the parts' CRCs and
+     * compares them with HeadObject's; a client whose part covers the whole object then downloads
+     * it in one answer carrying that CRC. Both verify, for every CRC (6 "match" messages). */
+    atomic_store(&s_verified, 0);
+    s3x_log_set_sink(s_count_verified, NULL, S3X_LOG_DEBUG);
     static const enum s3x_checksum_algorithm crcs[] = {S3X_CHECKSUM_CRC32, S3X_CHECKSUM_CRC32C,
         S3X_CHECKSUM_CRC64NVME};
     for (size_t a = 0; a < sizeof(crcs) / sizeof(crcs[0]); ++a) {
@@ -448,11 +467,14 @@ static void test_put_checksums_verified_by_server(void **state) {
         ft_env_client(&e, &opt);
         uint32_t seed = (uint32_t)(80 + a);
         ft_put_pattern(&e, "full-object", OBJ, seed);
+        ft_assert_object(&e, "full-object", OBJ, seed, NULL, 0);
         opt.part_size_bytes = 64 * 1024 * 1024;
         opt.memory_limit_bytes = 64 * 1024 * 1024;
         ft_env_client(&e, &opt);
         ft_assert_object(&e, "full-object", OBJ, seed, NULL, 0);
     }
+    s3x_log_set_sink(NULL, NULL, S3X_LOG_NONE);
+    assert_int_equal(atomic_load(&s_verified), 6);
     ft_env_stop(&e);
 }
 

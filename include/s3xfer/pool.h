@@ -237,7 +237,8 @@ S3X_API struct s3x_pool *s3x_pool_acquire(struct s3x_pool *pool);
 S3X_API struct s3x_pool *s3x_pool_release(struct s3x_pool *pool);
 
 /* Returns cached unused memory to the system; the number of bytes freed (0 for NULL or a pool
- * without trim). The client calls it when idle. */
+ * without trim). The client calls it on its event thread once it has held no request for
+ * idle_trim_ms (client.h), so a pool's trim must not block for long. */
 S3X_API size_t s3x_pool_trim(struct s3x_pool *pool);
 
 /* Changes the memory limit of a live pool. Returns 0, S3X_ERR_INVALID_ARGUMENT, or

@@ -82,7 +82,8 @@ struct s3x_client_options {
     bool direct_receive_disable;
     /* After this long with no request in flight (and no work on the event thread), the client gives
      * the pool's cached buffers back to the system (s3x_pool_trim): a long-lived client holds part
-     * memory while it transfers, not after. Default 5000; S3X_IDLE_TRIM_NEVER: never. */
+     * memory while it transfers, not after. Default 5000 (0 also means the default);
+     * S3X_IDLE_TRIM_NEVER: never. */
     uint32_t idle_trim_ms;
 
     /* Optional: receives a one-line explanation when s3x_client_new fails. */

@@ -29,6 +29,7 @@ void s3x_client_options_init(struct s3x_client_options *o) {
     o->max_connections = S3X_CLIENT_MAX_CONNECTIONS_DEFAULT;
     o->checksum = S3X_CHECKSUM_CRC32C;
     o->checksum_in_complete = true;
+    o->idle_trim_ms = S3X_CLIENT_IDLE_TRIM_MS_DEFAULT;
 }
 
 static uint64_t s_read_u64_file(const char *path) {

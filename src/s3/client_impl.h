@@ -13,6 +13,7 @@
  * this machine's cores with the event thread. */
 #define S3X_CLIENT_IO_THREADS 2
 #define S3X_CLIENT_MAX_CONNECTIONS_DEFAULT 16
+#define S3X_CLIENT_IDLE_TRIM_MS_DEFAULT 5000u
 /* Derived memory limit: this fraction of the memory available, clamped below. */
 #define S3X_CLIENT_MEMORY_FRACTION 4
 #define S3X_CLIENT_MEMORY_LIMIT_MAX ((uint64_t)2 * 1024 * 1024 * 1024)

@@ -325,8 +325,10 @@ static void s_on_fetched(struct s3x_s3_request *req, int error, const struct s3x
     }
     if (error == 0 && !g->size_known) {
         error = s3x__get_learn_size(g);
-        if (error == 0 && g->num_parts > 1 && !g->verify.active) {
-            s3x__get_start_head(g); /* the ranged answer carried no checksum */
+        /* The ranged answer carried no checksum. Not when cancelled or pausing already: the
+         * HeadObject would only delay the end. */
+        if (error == 0 && g->num_parts > 1 && !g->verify.active && !g->failing && !g->pause_deferred) {
+            s3x__get_start_head(g);
         }
     }
     bool keep = error == 0 && g->pausing && g->dest == S3X__GET_FILE_RANDOM; /* fetched: worth writing */

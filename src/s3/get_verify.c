@@ -58,7 +58,7 @@ int s3x__get_verify_digest(const struct s3x__get_verify *v, const uint8_t *data,
     return rc;
 }
 
-int s3x__get_verify_compare(const struct s3x__get_verify *v, const struct s3x_checksum_value *got) {
+static int s_compare(const struct s3x__get_verify *v, const struct s3x_checksum_value *got) {
     if (v->unreadable || !s3x_checksum_value_equal(got, &v->want)) {
         return S3X_ERR_TRANSFER_CHECKSUM_MISMATCH;
     }
@@ -66,22 +66,9 @@ int s3x__get_verify_compare(const struct s3x__get_verify *v, const struct s3x_ch
 }
 
 int s3x__get_verify_bytes(const struct s3x__get_verify *v, const uint8_t *data, size_t len) {
-    if (v->unreadable) {
-        return S3X_ERR_TRANSFER_CHECKSUM_MISMATCH;
-    }
     struct s3x_checksum_value got;
     int rc = s3x__get_verify_digest(v, data, len, &got);
-    return rc != 0 ? rc : s3x__get_verify_compare(v, &got);
-}
-
-void s3x__get_verify_start(const struct s3x__get_verify *v, struct s3x_checksum_value *acc) {
-    memset(acc, 0, sizeof(*acc));
-    acc->algorithm = v->want.algorithm; /* the value of nothing: all zero bytes for every CRC */
-    acc->digest_len = s3x_checksum_digest_size(v->want.algorithm);
-}
-
-int s3x__get_verify_fold(struct s3x_checksum_value *acc, const struct s3x_checksum_value *part, uint64_t part_len) {
-    return s3x_checksum_value_combine(acc, part, part_len);
+    return rc != 0 ? rc : s_compare(v, &got);
 }
 
 /* --- the object's checksum, for a download in parts ----------------------------------------- */
@@ -158,15 +145,15 @@ void s3x__get_start_head(struct s3x__get *g) {
 
 /* Every part written: their CRCs folded in order against the object's. */
 void s3x__get_check_parts(struct s3x__get *g) {
-    struct s3x_checksum_value acc;
-    s3x__get_verify_start(&g->verify, &acc);
+    struct s3x_checksum_value acc = {.algorithm = g->verify.want.algorithm,
+        .digest_len = s3x_checksum_digest_size(g->verify.want.algorithm)}; /* of nothing: all zero */
     int rc = 0;
     for (uint32_t i = 0; i < g->num_parts && rc == 0; ++i) {
         const struct s3x__gpart *p = s3x__get_part_at(g, i);
-        rc = s3x__get_verify_fold(&acc, &p->crc, p->len);
+        rc = s3x_checksum_value_combine(&acc, &p->crc, p->len);
     }
     if (rc == 0) {
-        rc = s3x__get_verify_compare(&g->verify, &acc);
+        rc = s_compare(&g->verify, &acc);
     }
     if (rc != 0) {
         s3x__get_fail(g, S3X_ERR_TRANSFER_CHECKSUM_MISMATCH, rc == S3X_ERR_TRANSFER_CHECKSUM_MISMATCH ? 0 : rc, NULL,

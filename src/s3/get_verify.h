@@ -34,10 +34,4 @@ int s3x__get_verify_digest(const struct s3x__get_verify *v, const uint8_t *data,
  * an unreadable header), or a digest error. */
 int s3x__get_verify_bytes(const struct s3x__get_verify *v, const uint8_t *data, size_t len);
 
-/* Folds part CRCs in order: `acc` starts as the value of nothing (s3x__get_verify_start). */
-void s3x__get_verify_start(const struct s3x__get_verify *v, struct s3x_checksum_value *acc);
-int s3x__get_verify_fold(struct s3x_checksum_value *acc, const struct s3x_checksum_value *part, uint64_t part_len);
-/* The folded value against v->want: 0 or S3X_ERR_TRANSFER_CHECKSUM_MISMATCH. */
-int s3x__get_verify_compare(const struct s3x__get_verify *v, const struct s3x_checksum_value *got);
-
 #endif

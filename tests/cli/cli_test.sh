@@ -4,7 +4,9 @@
 #   bash tests/cli/cli_test.sh PATH/TO/s3xfer GROUP
 #
 # Groups: usage (no server needed), errors (the table of bad inputs), cp, stdio, recursive,
-# objects (ls, stat, mb, rm), stats (--stats-json), progress, interrupt, resume (--resume-file).
+# objects (ls, stat, mb, rm), stats (--stats-json), progress, interrupt, resume (--resume-file),
+# integrity (a download whose data does not match the object's checksum: exit 7, no file; runs
+# against tests/servers/fault, needs no S3 test server).
 #
 # Every group but `usage` talks to the S3 test server named by S3X_TEST_ENDPOINT,
 # S3X_TEST_ACCESS_KEY, S3X_TEST_SECRET_KEY, S3X_TEST_REGION (scripts/test starts OpenStack Swift
@@ -619,8 +621,41 @@ group_resume() { # --resume-file: SIGINT pauses, the same command resumes and se
     check "a foreign resume file: kept" test -s "$R"
 }
 
+fs_rules() { # fs_rules URL METHOD [JSON]: the fault server's rules (GET prints them)
+    "$PY" -c 'import sys, urllib.request as u
+r = u.Request(sys.argv[1] + "/__faults", data=sys.argv[3].encode() if len(sys.argv) > 3 else None, method=sys.argv[2])
+print(u.urlopen(r).read().decode())' "$@"
+}
+
+group_integrity() { # against the fault server's S3 store, which keeps checksums (Swift does not)
+    local fs_dir
+    fs_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../servers/fault" && pwd)
+    mkfifo "$T/fs.in"
+    "$PY" "$fs_dir/fault_server.py" --port 0 <"$T/fs.in" >"$T/fs.port" 2>"$T/fs.err" &
+    exec 9>"$T/fs.in" # the server exits when this closes (at the script's exit too)
+    for _ in $(seq 1 100); do [ -s "$T/fs.port" ] && break; sleep 0.1; done
+    local port
+    port=$(head -n 1 "$T/fs.port")
+    local url="http://127.0.0.1:$port"
+    export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+    local X="$S3XFER --endpoint-url $url --no-progress --part-size 5MiB --memory-limit 16MiB"
+    head -c 12000000 /dev/urandom >"$T/f12"
+    run $X mb s3://integrity
+    check "mb on the fault server" test "$RC" -eq 0
+    run $X cp "$T/f12" s3://integrity/f12
+    check "upload of 3 parts with CRC32C (FULL_OBJECT at Complete)" test "$RC" -eq 0
+    run $X --stats-json "$T/ok.json" cp s3://integrity/f12 "$T/out/f12"
+    check "download in 3 parts, checked against the object's CRC32C" cmp "$T/f12" "$T/out/f12"
+    check "3 GETs and one HeadObject" test "$(json "$T/ok.json" 'j["requests"]')" = 4
+    rm -f "$T/out/f12"
+    fs_rules "$url" POST '[{"match":{"op":"HeadObject"},"fault":"checksum"}]' >/dev/null
+    expect 7 "does not match its checksum" $X cp s3://integrity/f12 "$T/out/f12"
+    check "the wrong CRC32C was served once" test "$(fs_rules "$url" GET | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["fired"])')" = 1
+    exec 9>&-
+}
+
 case "$GROUP" in
-usage | errors | cp | stdio | recursive | objects | stats | progress | interrupt | resume) "group_$GROUP" ;;
+usage | errors | cp | stdio | recursive | objects | stats | progress | interrupt | resume | integrity) "group_$GROUP" ;;
 *)
     echo "unknown group '$GROUP'" >&2
     exit 2
